@@ -1,0 +1,103 @@
+"""Messages the orders service (the purchase saga) publishes and the commands it sends."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from .common import Buyer, OrderLine
+from .envelope import Command, Event
+
+
+class OrderPlaced(Event):
+    TYPE = "orders.order.placed"
+
+    order_id: uuid.UUID
+    code: str
+    event_id: uuid.UUID
+    session_id: uuid.UUID
+    buyer: Buyer
+    lines: list[OrderLine]
+    total_minor: int
+    currency: str
+    hold_expires_at: datetime
+
+
+class OrderCancelled(Event):
+    TYPE = "orders.order.cancelled"
+
+    order_id: uuid.UUID
+    code: str
+    reason: str  # "hold_expired", "payment_failed", "buyer_cancelled"
+
+
+class TicketSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    ticket_id: uuid.UUID
+    label: str
+    zone_name: str
+    qr_payload: str
+
+
+class OrderCompleted(Event):
+    TYPE = "orders.order.completed"
+
+    order_id: uuid.UUID
+    code: str
+    event_id: uuid.UUID
+    event_title: str
+    session_starts_at: datetime
+    buyer: Buyer
+    total_minor: int
+    currency: str
+    fiscal_number: str
+    tickets: list[TicketSummary]
+
+
+class FiscalLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    description: str
+    quantity: int
+    unit_price_minor: int
+
+
+class IssueFiscalDocument(Command):
+    TYPE = "fiscal.issue_document"
+
+    order_id: uuid.UUID
+    order_code: str
+    buyer: Buyer
+    lines: list[FiscalLine]
+    total_minor: int
+    currency: str
+    paid_at: datetime
+    payment_method: str
+    point_of_sale: str = "online"
+
+
+class TicketUnit(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    unit_id: uuid.UUID
+    zone_id: uuid.UUID
+    zone_name: str
+    label: str
+    price_minor: int
+
+
+class IssueTickets(Command):
+    TYPE = "tickets.issue_tickets"
+
+    order_id: uuid.UUID
+    order_code: str
+    event_id: uuid.UUID
+    event_title: str
+    session_id: uuid.UUID
+    session_starts_at: datetime
+    holder: Buyer
+    currency: str
+    fiscal_number: str
+    units: list[TicketUnit]

@@ -1,0 +1,1 @@
+"""Code every Taquilla service shares; imported, never deployed alone."""

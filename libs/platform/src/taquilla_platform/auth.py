@@ -1,0 +1,104 @@
+"""Access tokens: issued by the gateway, verified again by every service that receives them."""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import jwt
+from fastapi import Request
+
+from .problems import Problem
+from .settings import AuthSettings
+
+ALGORITHM = "HS256"
+
+
+class Role:
+    PLATFORM_ADMIN = "platform_admin"
+    TENANT_ADMIN = "tenant_admin"
+    EVENT_OPERATOR = "event_operator"
+    CASHIER = "box_office_cashier"
+    SCANNER = "scanner_device"
+    BUYER = "buyer"
+
+    STAFF = frozenset({TENANT_ADMIN, EVENT_OPERATOR, CASHIER})
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    email: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    tenant_id: uuid.UUID | None = None  # staff act for one tenant at a time; buyers have none
+
+    def has_any(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+class TokenService:
+    def __init__(self, settings: AuthSettings):
+        self._secret = settings.jwt_secret.get_secret_value()
+        self._issuer = settings.issuer
+        self._ttl = settings.access_token_ttl_seconds
+
+    def issue(self, principal: Principal) -> tuple[str, int]:
+        now = int(time.time())
+        claims = {
+            "iss": self._issuer,
+            "sub": str(principal.user_id),
+            "email": principal.email,
+            "roles": sorted(principal.roles),
+            "tid": str(principal.tenant_id) if principal.tenant_id else None,
+            "iat": now,
+            "exp": now + self._ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM), self._ttl
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], issuer=self._issuer,
+                                options={"require": ["exp", "sub", "iss"]})
+        except jwt.ExpiredSignatureError as exc:
+            raise _unauthorized("The access token has expired") from exc
+        except jwt.PyJWTError as exc:
+            raise _unauthorized("The access token is not valid") from exc
+        return Principal(
+            user_id=uuid.UUID(claims["sub"]),
+            email=claims.get("email", ""),
+            roles=frozenset(claims.get("roles", [])),
+            tenant_id=uuid.UUID(claims["tid"]) if claims.get("tid") else None,
+        )
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, "unauthorized", "Authentication required", detail, field="Authorization",
+                   headers={"WWW-Authenticate": "Bearer"})
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def current_principal(request: Request) -> Principal:
+    """FastAPI dependency: the verified caller (the app keeps its TokenService in `app.state.tokens`)."""
+    token = bearer_token(request)
+    if token is None:
+        raise _unauthorized("Send an access token as 'Authorization: Bearer <token>'")
+    return request.app.state.tokens.verify(token)
+
+
+def require_roles(principal: Principal, *roles: str) -> Principal:
+    if not principal.has_any(*roles):
+        raise Problem(403, "forbidden", "Not allowed", f"This needs one of the roles: {', '.join(roles)}")
+    return principal
+
+
+def require_staff_of_tenant(principal: Principal) -> uuid.UUID:
+    require_roles(principal, *Role.STAFF)
+    if principal.tenant_id is None:
+        raise Problem(403, "forbidden", "No organizer selected", "Sign in as staff of an organizer")
+    return principal.tenant_id

@@ -1,0 +1,1 @@
+"""Taquilla catalog service."""

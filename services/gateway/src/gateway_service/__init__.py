@@ -1,0 +1,1 @@
+"""Taquilla gateway service."""

@@ -1,0 +1,1 @@
+"""Taquilla inventory service."""

@@ -1,0 +1,1 @@
+"""Taquilla notifications service."""
