@@ -98,4 +98,4 @@ def registered_messages() -> dict[tuple[str, int], type[Message]]:
 
 
 def _load_all() -> None:
-    from . import catalog, fiscal, inventory, notifications, orders, payments, tickets  # noqa: F401
+    from . import catalog, fiscal, gateway, inventory, notifications, orders, payments, tickets  # noqa: F401

@@ -74,3 +74,14 @@ class MessagingRuntime:
         relay = self.relay or OutboxRelay(self.service, self.sessions, self.database_url, self.connection,
                                           self.topology, self.tables)
         return await relay.backlog()
+
+
+def messaging_runtime(service: str, settings, db, tables: MessagingTables,
+                      subscriptions: Subscriptions | None = None) -> MessagingRuntime:
+    """Build a service's bus from its settings (`broker`, `db`) and its platform `Database`."""
+    return MessagingRuntime(
+        service, broker_url=settings.broker.url, topology=Topology(settings.broker.prefix), tables=tables,
+        sessions=db.sessions, database_url=settings.db.url, subscriptions=subscriptions,
+        unit_of_work=(lambda tenant_id: db.unit_of_work(tenant_id, system=tenant_id is None)),
+        prefetch=settings.broker.prefetch,
+    )
