@@ -145,3 +145,13 @@ async def service_harness(service: str, *, name: str = "it", worker: bool = True
                 await connection.close()
     finally:
         await drop_databases(layout, services=(service,))
+
+
+async def retry_while(call, *, statuses: tuple[int, ...], timeout: float = 15.0) -> httpx.Response:
+    """Repeat an HTTP call while it answers a 'not yet' status (events still travelling between services)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        response = await call()
+        if response.status_code not in statuses or asyncio.get_running_loop().time() > deadline:
+            return response
+        await asyncio.sleep(0.2)

@@ -1,13 +1,12 @@
 import datetime
-from collections.abc import Iterable as _Iterable
-from collections.abc import Mapping as _Mapping
-from typing import ClassVar as _ClassVar
 
-from google.protobuf import descriptor as _descriptor
-from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -30,7 +29,7 @@ class GeneralAdmission(_message.Message):
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
     zone_id: str
     quantity: int
-    def __init__(self, zone_id: str | None = ..., quantity: int | None = ...) -> None: ...
+    def __init__(self, zone_id: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
 
 class HoldRequest(_message.Message):
     __slots__ = ("hold_id", "tenant_id", "session_id", "owner_id", "buyer_id", "ttl_seconds", "general")
@@ -48,7 +47,7 @@ class HoldRequest(_message.Message):
     buyer_id: str
     ttl_seconds: int
     general: GeneralAdmission
-    def __init__(self, hold_id: str | None = ..., tenant_id: str | None = ..., session_id: str | None = ..., owner_id: str | None = ..., buyer_id: str | None = ..., ttl_seconds: int | None = ..., general: GeneralAdmission | _Mapping | None = ...) -> None: ...
+    def __init__(self, hold_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., session_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., ttl_seconds: _Optional[int] = ..., general: _Optional[_Union[GeneralAdmission, _Mapping]] = ...) -> None: ...
 
 class HeldUnit(_message.Message):
     __slots__ = ("unit_id", "zone_id", "label")
@@ -58,7 +57,7 @@ class HeldUnit(_message.Message):
     unit_id: str
     zone_id: str
     label: str
-    def __init__(self, unit_id: str | None = ..., zone_id: str | None = ..., label: str | None = ...) -> None: ...
+    def __init__(self, unit_id: _Optional[str] = ..., zone_id: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
 
 class HoldDetails(_message.Message):
     __slots__ = ("hold_id", "session_id", "status", "expires_at", "units")
@@ -72,7 +71,7 @@ class HoldDetails(_message.Message):
     status: HoldStatus
     expires_at: _timestamp_pb2.Timestamp
     units: _containers.RepeatedCompositeFieldContainer[HeldUnit]
-    def __init__(self, hold_id: str | None = ..., session_id: str | None = ..., status: HoldStatus | str | None = ..., expires_at: datetime.datetime | _timestamp_pb2.Timestamp | _Mapping | None = ..., units: _Iterable[HeldUnit | _Mapping] | None = ...) -> None: ...
+    def __init__(self, hold_id: _Optional[str] = ..., session_id: _Optional[str] = ..., status: _Optional[_Union[HoldStatus, str]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., units: _Optional[_Iterable[_Union[HeldUnit, _Mapping]]] = ...) -> None: ...
 
 class ExtendRequest(_message.Message):
     __slots__ = ("hold_id", "tenant_id", "owner_id", "ttl_seconds")
@@ -84,7 +83,7 @@ class ExtendRequest(_message.Message):
     tenant_id: str
     owner_id: str
     ttl_seconds: int
-    def __init__(self, hold_id: str | None = ..., tenant_id: str | None = ..., owner_id: str | None = ..., ttl_seconds: int | None = ...) -> None: ...
+    def __init__(self, hold_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
 
 class ReleaseRequest(_message.Message):
     __slots__ = ("hold_id", "tenant_id", "owner_id", "reason")
@@ -96,7 +95,7 @@ class ReleaseRequest(_message.Message):
     tenant_id: str
     owner_id: str
     reason: str
-    def __init__(self, hold_id: str | None = ..., tenant_id: str | None = ..., owner_id: str | None = ..., reason: str | None = ...) -> None: ...
+    def __init__(self, hold_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ConfirmRequest(_message.Message):
     __slots__ = ("hold_id", "tenant_id", "owner_id")
@@ -106,7 +105,7 @@ class ConfirmRequest(_message.Message):
     hold_id: str
     tenant_id: str
     owner_id: str
-    def __init__(self, hold_id: str | None = ..., tenant_id: str | None = ..., owner_id: str | None = ...) -> None: ...
+    def __init__(self, hold_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., owner_id: _Optional[str] = ...) -> None: ...
 
 class GetAvailabilityRequest(_message.Message):
     __slots__ = ("tenant_id", "session_id")
@@ -114,7 +113,7 @@ class GetAvailabilityRequest(_message.Message):
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     session_id: str
-    def __init__(self, tenant_id: str | None = ..., session_id: str | None = ...) -> None: ...
+    def __init__(self, tenant_id: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
 
 class ZoneAvailability(_message.Message):
     __slots__ = ("zone_id", "capacity", "available", "held", "sold")
@@ -128,7 +127,7 @@ class ZoneAvailability(_message.Message):
     available: int
     held: int
     sold: int
-    def __init__(self, zone_id: str | None = ..., capacity: int | None = ..., available: int | None = ..., held: int | None = ..., sold: int | None = ...) -> None: ...
+    def __init__(self, zone_id: _Optional[str] = ..., capacity: _Optional[int] = ..., available: _Optional[int] = ..., held: _Optional[int] = ..., sold: _Optional[int] = ...) -> None: ...
 
 class Availability(_message.Message):
     __slots__ = ("session_id", "zones")
@@ -136,4 +135,4 @@ class Availability(_message.Message):
     ZONES_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     zones: _containers.RepeatedCompositeFieldContainer[ZoneAvailability]
-    def __init__(self, session_id: str | None = ..., zones: _Iterable[ZoneAvailability | _Mapping] | None = ...) -> None: ...
+    def __init__(self, session_id: _Optional[str] = ..., zones: _Optional[_Iterable[_Union[ZoneAvailability, _Mapping]]] = ...) -> None: ...

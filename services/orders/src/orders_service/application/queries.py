@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from ..adapters.tables import orders, purchase_sagas, saga_transitions
+from ..domain.orders import SagaState, order_status
+
+
+def _iso(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def order_view(order, state: SagaState, transitions: list) -> dict:
+    o = order if isinstance(order, dict) else order._mapping
+    fiscal = o.get("fiscal_document") or None
+    return {
+        "id": str(o["id"]), "code": o["code"], "status": order_status(state), "saga_state": state.value,
+        "tenant_id": str(o["tenant_id"]), "event_id": str(o["event_id"]), "event_title": o["event_title"],
+        "session_id": str(o["session_id"]), "session_starts_at": _iso(o["session_starts_at"]),
+        "buyer": o["buyer"], "lines": o["lines"], "total_minor": o["total_minor"], "currency": o["currency"],
+        "hold_expires_at": _iso(o["hold_expires_at"]),
+        "payment": o.get("payment"), "cancel_reason": o.get("cancel_reason"),
+        "fiscal_number": fiscal["formatted_number"] if fiscal else None, "fiscal_document": fiscal,
+        "units": o.get("units") or [], "tickets": o.get("tickets") or [],
+        "created_at": _iso(o.get("created_at")),
+        "timeline": [{"from": t.from_state, "to": t.to_state, "cause": t.cause, "at": t.occurred_at.isoformat()}
+                     for t in transitions],
+    }
+
+
+async def find_order(session, order_id: uuid.UUID) -> dict | None:
+    row = (await session.execute(
+        select(orders, purchase_sagas.c.state).join(purchase_sagas, purchase_sagas.c.order_id == orders.c.id)
+        .where(orders.c.id == order_id))).first()
+    if row is None:
+        return None
+    transitions = (await session.execute(
+        select(saga_transitions).where(saga_transitions.c.order_id == order_id).order_by(saga_transitions.c.id)
+    )).all()
+    return order_view(row, SagaState(row.state), transitions)
+
+
+async def buyer_orders(session, buyer_user_id: uuid.UUID, limit: int) -> list[dict]:
+    rows = (await session.execute(
+        select(orders, purchase_sagas.c.state).join(purchase_sagas, purchase_sagas.c.order_id == orders.c.id)
+        .where(orders.c.buyer_user_id == buyer_user_id).order_by(orders.c.created_at.desc()).limit(limit))).all()
+    return [order_view(row, SagaState(row.state), []) for row in rows]

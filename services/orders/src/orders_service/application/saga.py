@@ -1,0 +1,204 @@
+"""The purchase saga: a declarative table of (state, message) -> step.
+
+Each step runs in the consumer's unit of work with the saga row locked (`FOR UPDATE`): it updates
+the order, appends a transition and writes the next command or event to the outbox, all in one
+commit. A message that does not fit the saga's state changes nothing (it is logged), so
+redelivery and late messages are harmless. Payment captured is the pivot: before it, failures
+compensate (the order is cancelled, the units are released by inventory); after it, steps only go
+forward and the reconciler re-sends a stalled step's command (every receiver is idempotent).
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from taquilla_contracts import Envelope, Message
+from taquilla_contracts.common import Buyer
+from taquilla_contracts.fiscal import DocumentIssued
+from taquilla_contracts.inventory import ConfirmHold, HoldConfirmed, HoldConfirmRejected, HoldExpired
+from taquilla_contracts.orders import (
+    FiscalLine,
+    IssueFiscalDocument,
+    IssueTickets,
+    OrderCancelled,
+    OrderCompleted,
+    TicketSummary,
+    TicketUnit,
+)
+from taquilla_contracts.payments import PaymentCaptured
+from taquilla_contracts.tickets import TicketsIssued
+from taquilla_messaging import publish
+from taquilla_platform.database import UnitOfWork
+
+from ..adapters.tables import bus, orders, purchase_sagas, saga_transitions
+from ..domain.orders import SagaState
+
+log = logging.getLogger("taquilla.orders.saga")
+
+
+@dataclass
+class SagaContext:
+    uow: UnitOfWork
+    order: object  # the locked order row
+    state: SagaState
+    cause: Envelope | None  # the message being handled (None when the reconciler re-drives)
+
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return self.order.tenant_id
+
+    async def send(self, message: Message) -> None:
+        envelope = Envelope.wrap(message, source="orders", tenant_id=self.tenant_id,
+                                 correlation_id=str(self.order.id), cause=self.cause)
+        await publish(self.uow.session, bus, envelope)
+
+    async def update_order(self, **values) -> None:
+        await self.uow.session.execute(update(orders).where(orders.c.id == self.order.id).values(**values))
+        self.order = (await self.uow.session.execute(select(orders).where(orders.c.id == self.order.id))).one()
+
+    async def move_to(self, state: SagaState, note: str | None = None) -> None:
+        await self.uow.session.execute(
+            update(purchase_sagas).where(purchase_sagas.c.order_id == self.order.id)
+            .values(state=state, step_attempts=0, updated_at=func.now()))
+        cause = self.cause.type if self.cause else "orders.reconciler"
+        await record_transition(self.uow, self.tenant_id, self.order.id, self.state, state, cause,
+                                self.cause.id if self.cause else None, note)
+        self.state = state
+
+
+async def record_transition(uow, tenant_id, order_id, from_state, to_state, cause: str,
+                            message_id: uuid.UUID | None = None, note: str | None = None) -> None:
+    await uow.session.execute(saga_transitions.insert().values(
+        tenant_id=tenant_id, order_id=order_id, from_state=from_state, to_state=to_state, cause=cause,
+        message_id=message_id, note=note))
+
+
+# --- the commands each forward state sends (also what the reconciler re-sends) ---------------------
+
+def confirm_hold_command(order) -> ConfirmHold:
+    return ConfirmHold(hold_id=order.hold_id, order_id=order.id)
+
+
+def fiscal_command(order) -> IssueFiscalDocument:
+    lines = [FiscalLine(description=f"{order.event_title} — {line['zone_name']}", quantity=line["quantity"],
+                        unit_price_minor=line["unit_price_minor"]) for line in order.lines]
+    return IssueFiscalDocument(
+        order_id=order.id, order_code=order.code, buyer=Buyer.model_validate(order.buyer), lines=lines,
+        total_minor=order.total_minor, currency=order.currency, paid_at=order.payment["captured_at"],
+        payment_method=order.payment["method"],
+    )
+
+
+def tickets_command(order) -> IssueTickets:
+    prices = {line["zone_id"]: (line["zone_name"], line["unit_price_minor"]) for line in order.lines}
+    units = [TicketUnit(unit_id=u["unit_id"], zone_id=u["zone_id"], zone_name=prices[u["zone_id"]][0],
+                        label=u["label"], price_minor=prices[u["zone_id"]][1]) for u in order.units]
+    return IssueTickets(
+        order_id=order.id, order_code=order.code, event_id=order.event_id, event_title=order.event_title,
+        session_id=order.session_id, session_starts_at=order.session_starts_at,
+        holder=Buyer.model_validate(order.buyer), currency=order.currency,
+        fiscal_number=order.fiscal_document["formatted_number"], units=units,
+    )
+
+
+PENDING_COMMAND: dict[SagaState, Callable[[object], Message]] = {
+    SagaState.CONFIRMING_HOLD: confirm_hold_command,
+    SagaState.ISSUING_FISCAL: fiscal_command,
+    SagaState.ISSUING_TICKETS: tickets_command,
+}
+
+
+# --- steps ------------------------------------------------------------------------------------------
+
+async def payment_captured(ctx: SagaContext, payment: PaymentCaptured) -> None:
+    await ctx.update_order(payment={
+        "payment_id": str(payment.payment_id), "method": payment.method, "provider": payment.provider,
+        "captured_at": payment.captured_at.isoformat(), "amount_minor": payment.amount_minor})
+    await ctx.move_to(SagaState.CONFIRMING_HOLD)
+    await ctx.send(confirm_hold_command(ctx.order))
+
+
+async def payment_after_cancellation(ctx: SagaContext, payment: PaymentCaptured) -> None:
+    await ctx.update_order(payment={
+        "payment_id": str(payment.payment_id), "method": payment.method, "provider": payment.provider,
+        "captured_at": payment.captured_at.isoformat(), "amount_minor": payment.amount_minor})
+    await ctx.move_to(SagaState.REFUND_REQUIRED, "payment captured after the order was cancelled")
+
+
+async def hold_expired(ctx: SagaContext, expired: HoldExpired) -> None:
+    await ctx.update_order(cancel_reason="hold_expired")
+    await ctx.move_to(SagaState.CANCELLED, "the hold expired before payment")
+    await ctx.send(OrderCancelled(order_id=ctx.order.id, code=ctx.order.code, reason="hold_expired"))
+
+
+async def hold_confirmed(ctx: SagaContext, confirmed: HoldConfirmed) -> None:
+    await ctx.update_order(units=[u.model_dump(mode="json") for u in confirmed.units])
+    await ctx.move_to(SagaState.ISSUING_FISCAL)
+    await ctx.send(fiscal_command(ctx.order))
+
+
+async def hold_confirm_rejected(ctx: SagaContext, rejected: HoldConfirmRejected) -> None:
+    await ctx.move_to(SagaState.REFUND_REQUIRED, f"the units could not be confirmed: {rejected.reason}")
+
+
+async def document_issued(ctx: SagaContext, issued: DocumentIssued) -> None:
+    await ctx.update_order(fiscal_document={
+        "document_id": str(issued.document_id), "number": issued.number,
+        "formatted_number": issued.formatted_number, "issued_at": issued.issued_at.isoformat()})
+    await ctx.move_to(SagaState.ISSUING_TICKETS)
+    await ctx.send(tickets_command(ctx.order))
+
+
+async def tickets_issued(ctx: SagaContext, issued: TicketsIssued) -> None:
+    tickets = [TicketSummary(ticket_id=t.ticket_id, label=t.label, zone_name=t.zone_name, qr_payload=t.qr_payload)
+               for t in issued.tickets]
+    await ctx.update_order(tickets=[t.model_dump(mode="json") for t in tickets])
+    await ctx.move_to(SagaState.COMPLETED)
+    order = ctx.order
+    await ctx.send(OrderCompleted(
+        order_id=order.id, code=order.code, event_id=order.event_id, event_title=order.event_title,
+        session_starts_at=order.session_starts_at, buyer=Buyer.model_validate(order.buyer),
+        total_minor=order.total_minor, currency=order.currency,
+        fiscal_number=order.fiscal_document["formatted_number"], tickets=tickets))
+
+
+Step = Callable[[SagaContext, Message], Awaitable[None]]
+
+STEPS: dict[tuple[SagaState, type[Message]], Step] = {
+    (SagaState.AWAITING_PAYMENT, PaymentCaptured): payment_captured,
+    (SagaState.AWAITING_PAYMENT, HoldExpired): hold_expired,
+    (SagaState.CANCELLED, PaymentCaptured): payment_after_cancellation,
+    (SagaState.CONFIRMING_HOLD, HoldConfirmed): hold_confirmed,
+    (SagaState.CONFIRMING_HOLD, HoldConfirmRejected): hold_confirm_rejected,
+    (SagaState.ISSUING_FISCAL, DocumentIssued): document_issued,
+    (SagaState.ISSUING_TICKETS, TicketsIssued): tickets_issued,
+}
+SAGA_MESSAGES = sorted({message for _, message in STEPS}, key=lambda m: m.TYPE)
+
+
+async def lock_saga(uow, order_id: uuid.UUID):
+    row = (await uow.session.execute(
+        select(purchase_sagas.c.state).where(purchase_sagas.c.order_id == order_id).with_for_update())).first()
+    if row is None:
+        return None, None
+    order = (await uow.session.execute(select(orders).where(orders.c.id == order_id))).one()
+    return SagaState(row.state), order
+
+
+async def advance_saga(uow, envelope: Envelope, message: Message) -> None:
+    """Consumer entry for every saga message: find the order, apply the step its state allows."""
+    order_id = getattr(message, "order_id", None)
+    if order_id is None:
+        return  # e.g. a hold made by a box office without an order
+    state, order = await lock_saga(uow, order_id)
+    if state is None:
+        log.warning("%s for unknown order %s ignored", envelope.type, order_id)
+        return
+    step = STEPS.get((state, type(message)))
+    if step is None:
+        log.info("%s ignored: order %s is %s", envelope.type, order_id, state.value)
+        return
+    await step(SagaContext(uow, order, state, envelope), message)

@@ -1,0 +1,35 @@
+"""The composition root of the orders service (the purchase saga's orchestrator)."""
+import contextlib
+from pathlib import Path
+
+from taquilla_messaging.runtime import messaging_runtime
+from taquilla_platform.service import ServiceDefinition
+
+from .adapters.inventory_client import InventoryClient
+from .adapters.tables import bus as bus_tables
+from .config import Settings
+from .entrypoints.http.routes import router
+from .entrypoints.messaging.subscriptions import subscriptions
+from .jobs.reconciler import run_reconciler
+
+
+@contextlib.asynccontextmanager
+async def inventory_channel(container):
+    settings = container.settings.inventory
+    client = InventoryClient(settings.target, settings.timeout_seconds)
+    container.extras["inventory"] = client
+    try:
+        yield
+    finally:
+        await client.close()
+
+
+SERVICE = ServiceDefinition(
+    name="orders",
+    root=Path(__file__).resolve().parents[2],
+    settings=Settings,
+    routers=[router],
+    bus=lambda settings, db: messaging_runtime("orders", settings, db, bus_tables, subscriptions()),
+    jobs=[run_reconciler],
+    resources=inventory_channel,
+)
