@@ -6,7 +6,13 @@ from types import SimpleNamespace
 import pytest
 from orders_service.application.place_order import PlaceOrderRequest, _price
 from orders_service.application.saga import fiscal_command, tickets_command
-from orders_service.domain.orders import CODE_ALPHABET, OrderRuleBroken, SagaState, new_order_code, order_status
+from orders_service.domain.orders import (
+    CODE_ALPHABET,
+    OrderRuleBroken,
+    SagaState,
+    new_order_code,
+    order_status,
+)
 
 SESSION, ZONE, VIP = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 OFFER = SimpleNamespace(
