@@ -262,7 +262,7 @@ async def test_a_repeated_create_with_the_same_idempotency_key_returns_the_first
         assert first.status_code == 201, first.text
         repeat = await h.client.post("/api/v1/events", json=event_body(), headers=headers)
         assert repeat.status_code == 201 and repeat.json() == first.json()
-        assert repeat.headers["idempotent-replayed"] == "true"
+        assert repeat.headers["idempotency-replayed"] == "true"
         assert await event_count(h) == 1
 
         changed = await h.client.post("/api/v1/events", json=event_body(title="Otra cosa"), headers=headers)

@@ -1,0 +1,20 @@
+"""The composition root of the notifications service."""
+from pathlib import Path
+
+from taquilla_messaging.runtime import messaging_runtime
+from taquilla_platform.service import ServiceDefinition
+
+from .adapters.tables import bus as bus_tables
+from .config import Settings
+from .entrypoints.http.routes import router
+from .entrypoints.messaging.subscriptions import subscriptions
+from .jobs.deliver_messages import deliver_messages
+
+SERVICE = ServiceDefinition(
+    name="notifications",
+    root=Path(__file__).resolve().parents[2],
+    settings=Settings,
+    routers=[router],
+    bus=lambda settings, db: messaging_runtime("notifications", settings, db, bus_tables, subscriptions(settings)),
+    jobs=[deliver_messages],
+)

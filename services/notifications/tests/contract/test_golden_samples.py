@@ -1,0 +1,49 @@
+"""What notifications reads and writes agrees with the golden samples in libs/contracts."""
+import json
+import uuid
+from pathlib import Path
+
+import taquilla_contracts
+from notifications_service.adapters.templates import TemplateRenderer
+from notifications_service.application.deliver_messages import ClaimedMessage, message_sent
+from notifications_service.application.queue_order_confirmation import (
+    ORDER_CONFIRMATION,
+    order_confirmation_context,
+    tickets_attachment,
+)
+from taquilla_contracts import Envelope
+from taquilla_contracts.catalog import EventPublished
+from taquilla_contracts.notifications import MessageSent
+from taquilla_contracts.orders import OrderCompleted
+
+SAMPLES = Path(taquilla_contracts.__file__).resolve().parents[2] / "samples"
+
+
+def sample(name: str) -> Envelope:
+    return Envelope.model_validate(json.loads((SAMPLES / f"{name}.json").read_text()))
+
+
+def test_an_order_completed_sample_becomes_a_confirmation_email():
+    order = sample("orders.order.completed.v1").parse(OrderCompleted)
+    published = sample("catalog.event.published.v1").parse(EventPublished)
+    email = TemplateRenderer().render(ORDER_CONFIRMATION, "es", order_confirmation_context(order, published))
+    assert order.code in email.subject
+    assert order.fiscal_number in email.text and all(t.qr_payload in email.html for t in order.tickets)
+    assert [t["ticket_id"] for t in json.loads(tickets_attachment(order).content)] == [
+        str(t.ticket_id) for t in order.tickets]
+
+
+def test_message_sent_has_the_sample_shape():
+    golden = sample("notifications.message.sent.v1")
+    cause = uuid.uuid4()
+    produced = message_sent(ClaimedMessage(
+        id=uuid.uuid4(), tenant_id=golden.tenant_id, order_id=uuid.uuid4(), channel="email",
+        template=ORDER_CONFIRMATION, recipient="ana@example.com", recipient_name="Ana", subject="s", body_text="t",
+        body_html=None, attachments=[], attempts=1, correlation_id="order-example", causation_id=cause,
+        trace_headers={},
+    ))
+    assert (produced.type, produced.version, produced.kind, produced.source) == (
+        golden.type, golden.version, golden.kind, golden.source)
+    assert set(produced.data) == set(golden.data)
+    assert produced.parse(MessageSent).model_dump(mode="json") == produced.data
+    assert (produced.correlation_id, produced.causation_id) == ("order-example", cause)
