@@ -1,0 +1,46 @@
+"""The orders payments can take money for, kept from orders' events (redelivery changes nothing)."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from taquilla_contracts import Envelope
+from taquilla_contracts.orders import OrderCancelled, OrderPlaced
+from taquilla_messaging import PermanentError
+
+from ..adapters.tables import payable_orders
+from ..domain.payments import OrderStatus
+
+
+class OrderNotKnownYet(Exception):
+    """A cancellation overtook its order's placement (a retried delivery): retry until it arrives."""
+
+
+async def record_order_placed(uow, envelope: Envelope, event: OrderPlaced) -> None:
+    if envelope.tenant_id is None:
+        raise PermanentError(f"{envelope.type} {envelope.id} names no organizer (tenant_id)")
+    await uow.session.execute(
+        insert(payable_orders).values(
+            order_id=event.order_id, tenant_id=envelope.tenant_id, code=event.code,
+            buyer_user_id=event.buyer.user_id, total_minor=event.total_minor, currency=event.currency,
+            hold_expires_at=event.hold_expires_at, status=OrderStatus.AWAITING_PAYMENT.value,
+            placed_at=envelope.occurred_at,
+        ).on_conflict_do_nothing(index_elements=[payable_orders.c.order_id])  # the same order announced again
+    )
+
+
+async def record_order_cancelled(uow, envelope: Envelope, event: OrderCancelled) -> None:
+    session = uow.session
+    cancelled = await session.execute(
+        update(payable_orders)
+        .where(payable_orders.c.order_id == event.order_id,
+               payable_orders.c.status == OrderStatus.AWAITING_PAYMENT.value)
+        .values(status=OrderStatus.CANCELLED.value, cancellation_reason=event.reason,
+                cancelled_at=envelope.occurred_at)
+    )
+    if cancelled.rowcount:
+        return
+    known = (await session.execute(
+        select(payable_orders.c.order_id).where(payable_orders.c.order_id == event.order_id)
+    )).first()
+    if known is None:
+        raise OrderNotKnownYet(f"order {event.order_id} was cancelled before payments heard it was placed")

@@ -1,0 +1,171 @@
+"""Pay an order: charge the provider, record the payment and announce it, once per Idempotency-Key.
+
+The key row, the payment row and the outbox message commit together: a repeat of the key gets the
+first answer (a decline included), and a request that fails leaves nothing behind, key included.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.dialects.postgresql import insert
+from taquilla_contracts import Envelope
+from taquilla_contracts.envelope import uuid7
+from taquilla_contracts.payments import PaymentCaptured, PaymentFailed
+from taquilla_messaging import publish
+from taquilla_platform.database import Database
+from taquilla_platform.idempotency import IdempotencyStore, request_fingerprint
+from taquilla_platform.problems import Problem
+
+from ..adapters.providers import ChargeRequest, ChargeResult, ProviderRegistry, UnknownProvider
+from ..adapters.tables import CAPTURED_ONLY, bus, idempotency, payable_orders, payments
+from ..domain.payments import NotPayable, OrderStatus, PayableOrder, PaymentStatus, may_pay, why_not_payable
+from .queries import payment_view
+
+IDEMPOTENCY = IdempotencyStore(idempotency)
+OPERATION = "POST /payments"
+
+
+@dataclass(frozen=True)
+class PayOrder:
+    order_id: uuid.UUID
+    provider: str
+    outcome: str | None = None  # the test provider's instruction
+
+    def instructions(self) -> dict[str, str]:
+        return {"outcome": self.outcome} if self.outcome is not None else {}
+
+
+@dataclass(frozen=True)
+class Payer:
+    user_id: uuid.UUID
+    staff_of: uuid.UUID | None  # the organizer whose staff the caller is, if any
+
+
+@dataclass(frozen=True)
+class Answer:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+async def pay_order(db: Database, providers: ProviderRegistry, payer: Payer, idempotency_key: str,
+                    command: PayOrder) -> Answer:
+    try:
+        provider = providers.get(command.provider)
+    except UnknownProvider as exc:
+        raise Problem(422, "provider-unknown", "Unknown payment provider",
+                      f"No provider {exc.name!r} here; use one of: {', '.join(exc.available) or 'none'}",
+                      field="provider") from None
+    scope = f"{payer.user_id}:{OPERATION}"
+    fingerprint = request_fingerprint({"order_id": str(command.order_id), "provider": command.provider,
+                                       "outcome": command.outcome})
+    async with db.unit_of_work(system=True) as uow:
+        session = uow.session
+        stored = await IDEMPOTENCY.claim(session, scope, idempotency_key, fingerprint)
+        if stored is not None:
+            return Answer(stored.status_code, stored.body, replayed=True)
+
+        tenant_id = (await session.execute(
+            select(payable_orders.c.tenant_id).where(payable_orders.c.order_id == command.order_id)
+        )).scalar_one_or_none()
+        if tenant_id is None:
+            raise Problem(409, "order-not-payable-yet", "The order is not known to payments yet",
+                          f"Order {command.order_id} is not known to payments yet. A new order reaches payments "
+                          "by event a moment after it is placed; retry shortly with the same Idempotency-Key.",
+                          field="order_id", headers={"Retry-After": "1"})
+        await uow.set_tenant(tenant_id)
+        order = await _lock_order(session, command.order_id)  # one payment attempt per order at a time
+        if not may_pay(order, user_id=payer.user_id, staff_of=payer.staff_of):
+            raise Problem(403, "forbidden", "Not your order",
+                          "Only the order's buyer or its organizer's staff may pay it")
+        now = datetime.now(UTC)
+        refusal = why_not_payable(order, already_paid=await _has_capture(session, order.order_id), now=now)
+        if refusal is not None:
+            raise _not_payable(refusal, order)
+
+        payment_id = uuid7()
+        result = await provider.charge(ChargeRequest(
+            payment_id=payment_id, order_id=order.order_id, order_code=order.code,
+            amount_minor=order.total_minor, currency=order.currency, instructions=command.instructions(),
+        ))
+        if result.captured:
+            answer = await _record_capture(session, order, provider.name, payment_id, result, now)
+        else:
+            answer = await _record_failure(session, order, provider.name, payment_id, result, now)
+        await IDEMPOTENCY.complete(session, scope, idempotency_key, answer.status_code, answer.body)
+        await uow.commit()
+    return answer
+
+
+async def _lock_order(session, order_id: uuid.UUID) -> PayableOrder:
+    row = (await session.execute(
+        select(payable_orders).where(payable_orders.c.order_id == order_id).with_for_update()
+    )).one()
+    return PayableOrder(
+        order_id=row.order_id, tenant_id=row.tenant_id, code=row.code, buyer_user_id=row.buyer_user_id,
+        total_minor=row.total_minor, currency=row.currency, hold_expires_at=row.hold_expires_at,
+        status=OrderStatus(row.status),
+    )
+
+
+async def _has_capture(session, order_id: uuid.UUID) -> bool:
+    return bool((await session.execute(select(exists().where(
+        payments.c.order_id == order_id, payments.c.status == PaymentStatus.CAPTURED.value)))).scalar())
+
+
+def _not_payable(refusal: NotPayable, order: PayableOrder) -> Problem:
+    title, detail = {
+        NotPayable.ALREADY_PAID: ("The order is already paid", f"Order {order.code} has a captured payment"),
+        NotPayable.CANCELLED: ("The order is cancelled", f"Order {order.code} was cancelled; place a new order"),
+        NotPayable.EXPIRED: ("The order's hold has expired",
+                             f"The seats of order {order.code} were held until "
+                             f"{order.hold_expires_at.isoformat()}; place a new order"),
+    }[refusal]
+    return Problem(409, refusal.value, title, detail, field="order_id")
+
+
+async def _record_capture(session, order: PayableOrder, provider: str, payment_id: uuid.UUID,
+                          result: ChargeResult, now: datetime) -> Answer:
+    row = (await session.execute(
+        insert(payments).values(
+            id=payment_id, tenant_id=order.tenant_id, order_id=order.order_id, buyer_user_id=order.buyer_user_id,
+            status=PaymentStatus.CAPTURED.value, amount_minor=order.total_minor, currency=order.currency,
+            provider=provider, method=result.method, provider_reference=result.provider_reference,
+            created_at=now, captured_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[payments.c.tenant_id, payments.c.order_id],
+                                index_where=CAPTURED_ONLY)
+        .returning(*payments.c)
+    )).first()
+    if row is None:  # the partial unique index: another capture of this order committed first
+        raise _not_payable(NotPayable.ALREADY_PAID, order)
+    captured = PaymentCaptured(
+        payment_id=payment_id, order_id=order.order_id, amount_minor=order.total_minor, currency=order.currency,
+        method=result.method, provider=provider, provider_reference=result.provider_reference, captured_at=now,
+    )
+    await publish(session, bus, Envelope.wrap(captured, source="payments", tenant_id=order.tenant_id,
+                                              correlation_id=str(order.order_id)))
+    return Answer(201, payment_view(row))
+
+
+async def _record_failure(session, order: PayableOrder, provider: str, payment_id: uuid.UUID,
+                          result: ChargeResult, now: datetime) -> Answer:
+    reason = result.reason or "declined"
+    await session.execute(insert(payments).values(
+        id=payment_id, tenant_id=order.tenant_id, order_id=order.order_id, buyer_user_id=order.buyer_user_id,
+        status=PaymentStatus.FAILED.value, amount_minor=order.total_minor, currency=order.currency,
+        provider=provider, method=result.method, provider_reference=result.provider_reference,
+        failure_reason=reason, created_at=now, failed_at=now,
+    ))
+    failed = PaymentFailed(payment_id=payment_id, order_id=order.order_id, provider=provider, reason=reason)
+    await publish(session, bus, Envelope.wrap(failed, source="payments", tenant_id=order.tenant_id,
+                                              correlation_id=str(order.order_id)))
+    problem = Problem(402, "payment-declined", "The payment was declined",
+                      f"The {provider} provider declined the payment of order {order.code}: {reason}. "
+                      "Nothing was charged; to try again, send a new Idempotency-Key.",
+                      payment_id=str(payment_id), order_id=str(order.order_id), reason=reason)
+    return Answer(402, problem.body())
