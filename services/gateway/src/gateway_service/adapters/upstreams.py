@@ -1,0 +1,83 @@
+"""HTTP calls to the services behind the gateway, over one shared connection pool per process.
+
+The trace context is added by the httpx instrumentation (taquilla_platform.telemetry), not here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ..config import ProxySettings
+
+
+class UpstreamError(Exception):
+    def __init__(self, upstream: str, reason: str):
+        super().__init__(f"{upstream}: {reason}")
+        self.upstream = upstream
+        self.reason = reason
+
+
+class UpstreamUnavailable(UpstreamError):
+    """Nothing answered: refused, unresolvable, or no connection within the connect timeout."""
+
+
+class UpstreamTimeout(UpstreamError):
+    """Connected, but the answer did not come in time."""
+
+
+class UpstreamBroken(UpstreamError):
+    """The upstream answered something that is not HTTP, or dropped the connection mid-answer."""
+
+
+@dataclass(frozen=True)
+class UpstreamResponse:
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+
+def http_client(settings: ProxySettings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.read_timeout_seconds, connect=settings.connect_timeout_seconds,
+                              pool=settings.connect_timeout_seconds),
+        limits=httpx.Limits(max_connections=settings.max_connections,
+                            max_keepalive_connections=min(50, settings.max_connections)),
+        follow_redirects=False,  # a redirect is the caller's to follow
+        trust_env=False,  # service-to-service calls never go through an environment proxy
+    )
+
+
+class UpstreamClient:
+    def __init__(self, client: httpx.AsyncClient, base_urls: dict[str, str]):
+        self.client = client
+        self.base_urls = base_urls
+
+    def url(self, upstream: str, raw_path: bytes, query: bytes = b"") -> httpx.URL:
+        base = httpx.URL(self.base_urls[upstream])
+        return base.copy_with(raw_path=base.raw_path.rstrip(b"/") + raw_path + (b"?" + query if query else b""))
+
+    async def forward(self, upstream: str, method: str, raw_path: bytes, query: bytes,
+                      headers: dict[str, str], body: bytes) -> UpstreamResponse:
+        request = self.client.build_request(method, self.url(upstream, raw_path, query), headers=headers,
+                                            content=body)
+        try:
+            response = await self.client.send(request)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise UpstreamUnavailable(upstream, type(exc).__name__) from exc
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(upstream, type(exc).__name__) from exc
+        except httpx.TransportError as exc:
+            raise UpstreamBroken(upstream, type(exc).__name__) from exc
+        return UpstreamResponse(response.status_code, response.headers, response.content)
+
+    async def fetch_json(self, upstream: str, path: str, *, timeout: float) -> Any:
+        """GET a JSON document; any failure is an UpstreamError."""
+        try:
+            response = await self.client.get(self.url(upstream, path.encode()), timeout=timeout,
+                                             headers={"accept": "application/json"})
+            response.raise_for_status()
+            return response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise UpstreamUnavailable(upstream, f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,58 @@
+"""The composition root of the gateway."""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+from taquilla_messaging.runtime import messaging_runtime
+from taquilla_platform.service import Container, ServiceDefinition
+
+from .adapters.passwords import Passwords
+from .adapters.tables import bus as bus_tables
+from .adapters.upstreams import UpstreamClient, http_client
+from .application.bootstrap_admin import ensure_platform_admin
+from .application.public_api import PublicApiDocs
+from .config import Settings
+from .entrypoints.http.docs import install_public_docs
+from .entrypoints.http.proxy import proxy_router
+from .entrypoints.http.routes import router
+
+
+@contextlib.asynccontextmanager
+async def gateway_resources(container: Container) -> AsyncIterator[None]:
+    """One connection pool to the upstreams for the whole process, closed with it."""
+    settings: Settings = container.settings
+    client = http_client(settings.proxy)
+    container.extras["http_client"] = client
+    container.extras["upstreams"] = UpstreamClient(client, settings.upstreams.as_dict())
+    passwords = Passwords()
+    await passwords.warm_up()
+    container.extras["passwords"] = passwords
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
+@dataclass
+class GatewayDefinition(ServiceDefinition):
+    def app(self, container: Container) -> FastAPI:
+        app = super().app(container)
+        proxy = container.settings.proxy
+        install_public_docs(app, PublicApiDocs(container.upstreams, app.openapi, timeout=proxy.openapi_timeout_seconds,
+                                               cache_seconds=proxy.openapi_cache_seconds))
+        return app
+
+
+SERVICE = GatewayDefinition(
+    name="gateway",
+    root=Path(__file__).resolve().parents[2],
+    settings=Settings,
+    routers=[router, proxy_router()],  # the gateway's own paths first, then the forwarded ones
+    bus=lambda settings, db: messaging_runtime("gateway", settings, db, bus_tables),
+    resources=gateway_resources,
+    after_migrate=ensure_platform_admin,
+)
