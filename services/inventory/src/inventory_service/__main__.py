@@ -1,0 +1,3 @@
+from .bootstrap import SERVICE
+
+SERVICE.main()

@@ -1,0 +1,118 @@
+"""Inventory's tables. Every table but the bus's is tenant-owned (row-level security, tenant_id in
+every unique constraint)."""
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from taquilla_messaging import messaging_tables
+
+metadata = MetaData()
+bus = messaging_tables(metadata)
+
+# Read model of the catalog's published events: what may be sold and under which rules.
+events = Table(
+    "inventory_events", metadata,
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("on_sale", Boolean, nullable=False),
+    Column("max_tickets_per_order", Integer, nullable=False),
+    Column("hold_ttl_seconds", Integer, nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),  # of the catalog message applied
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id", "event_id"),
+)
+
+sessions = Table(
+    "inventory_sessions", metadata,
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "session_id"),
+    ForeignKeyConstraint(["tenant_id", "event_id"], ["inventory_events.tenant_id", "inventory_events.event_id"]),
+    Index("inventory_sessions_by_id", "session_id"),  # the public availability page finds its tenant
+)
+
+zones = Table(
+    "inventory_zones", metadata,
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("zone_id", UUID(as_uuid=True), nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),  # general | numbered
+    Column("capacity", Integer, nullable=False),
+    Column("position", Integer, nullable=False),  # order of the zone in the event
+    PrimaryKeyConstraint("tenant_id", "zone_id"),
+    ForeignKeyConstraint(["tenant_id", "event_id"], ["inventory_events.tenant_id", "inventory_events.event_id"]),
+    CheckConstraint("capacity >= 0", name="inventory_zones_capacity"),
+)
+
+# One row per sellable unit of a (session, zone); the row is what concurrent holds contend for.
+units = Table(
+    "sellable_units", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("zone_id", UUID(as_uuid=True), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("label", String(250), nullable=False),
+    Column("status", String(20), nullable=False, server_default=text("'available'")),
+    Column("hold_id", UUID(as_uuid=True)),  # the hold that has it (held) or bought it (sold)
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("tenant_id", "session_id", "zone_id", "position"),
+    CheckConstraint("status IN ('available', 'held', 'sold')", name="sellable_units_status"),
+    CheckConstraint("(status = 'available') = (hold_id IS NULL)", name="sellable_units_hold"),
+    Index("sellable_units_available", "tenant_id", "session_id", "zone_id", "position",
+          postgresql_where=text("status = 'available'")),
+    Index("sellable_units_by_hold", "tenant_id", "hold_id"),
+)
+
+# hold_id is chosen by the caller, so it is unique per tenant only: no tenant can probe another's ids.
+holds = Table(
+    "holds", metadata,
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("zone_id", UUID(as_uuid=True), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("owner_id", UUID(as_uuid=True), nullable=False),
+    Column("buyer_id", UUID(as_uuid=True)),
+    Column("status", String(20), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("closed_at", DateTime(timezone=True)),  # when it was confirmed, released or expired
+    Column("release_reason", String(200)),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    CheckConstraint("status IN ('held', 'confirmed', 'released', 'expired')", name="holds_status"),
+    CheckConstraint("quantity > 0", name="holds_quantity"),
+    Index("holds_due", "expires_at", postgresql_where=text("status = 'held'")),  # the expiry sweeper's scan
+)
+
+# The units a hold took, kept after they go back to sale so a hold's answer never changes.
+hold_units = Table(
+    "hold_units", metadata,
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("hold_id", UUID(as_uuid=True), nullable=False),
+    Column("unit_id", UUID(as_uuid=True), nullable=False),
+    Column("zone_id", UUID(as_uuid=True), nullable=False),
+    Column("label", String(250), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "hold_id", "unit_id"),
+    ForeignKeyConstraint(["tenant_id", "hold_id"], ["holds.tenant_id", "holds.id"]),
+)
+
+TENANT_TABLES = ("inventory_events", "inventory_sessions", "inventory_zones", "sellable_units", "holds",
+                 "hold_units")

@@ -1,0 +1,65 @@
+"""Availability: what is left of each zone of a session."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..adapters.tables import events, sessions, units, zones
+from ..domain.holds import UnitStatus
+
+
+@dataclass(frozen=True)
+class ZoneAvailability:
+    zone_id: uuid.UUID
+    name: str
+    kind: str
+    capacity: int
+    available: int
+    held: int
+    sold: int
+
+
+@dataclass(frozen=True)
+class SessionAvailability:
+    session_id: uuid.UUID
+    event_id: uuid.UUID
+    on_sale: bool
+    zones: list[ZoneAvailability]
+
+
+async def session_tenant(session: AsyncSession, session_id: uuid.UUID) -> uuid.UUID | None:
+    """Whose session it is (run in the system scope, before narrowing to that tenant)."""
+    return (await session.execute(
+        select(sessions.c.tenant_id).where(sessions.c.session_id == session_id).limit(1)
+    )).scalar_one_or_none()
+
+
+async def session_availability(session: AsyncSession, session_id: uuid.UUID) -> SessionAvailability | None:
+    header = (await session.execute(
+        select(sessions.c.tenant_id, sessions.c.event_id, events.c.on_sale)
+        .join(events, and_(events.c.tenant_id == sessions.c.tenant_id, events.c.event_id == sessions.c.event_id))
+        .where(sessions.c.session_id == session_id)
+    )).first()
+    if header is None:
+        return None
+
+    def counted(status: UnitStatus):
+        return func.count(units.c.id).filter(units.c.status == status.value).label(status.value)
+
+    rows = (await session.execute(
+        select(zones.c.zone_id, zones.c.name, zones.c.kind, zones.c.capacity,
+               counted(UnitStatus.AVAILABLE), counted(UnitStatus.HELD), counted(UnitStatus.SOLD))
+        .select_from(zones)
+        .outerjoin(units, and_(units.c.tenant_id == zones.c.tenant_id, units.c.zone_id == zones.c.zone_id,
+                               units.c.session_id == session_id))
+        .where(zones.c.tenant_id == header.tenant_id, zones.c.event_id == header.event_id)
+        .group_by(zones.c.zone_id, zones.c.name, zones.c.kind, zones.c.capacity, zones.c.position)
+        .order_by(zones.c.position)
+    )).all()
+    return SessionAvailability(
+        session_id=session_id, event_id=header.event_id, on_sale=header.on_sale,
+        zones=[ZoneAvailability(r.zone_id, r.name, r.kind, r.capacity, r.available, r.held, r.sold) for r in rows],
+    )

@@ -1,0 +1,22 @@
+"""The composition root of the inventory service."""
+from pathlib import Path
+
+from taquilla_messaging.runtime import messaging_runtime
+from taquilla_platform.service import ServiceDefinition
+
+from .adapters.tables import bus as bus_tables
+from .config import Settings
+from .entrypoints.grpc.server import serve_inventory
+from .entrypoints.http.routes import router
+from .entrypoints.messaging.subscriptions import subscriptions
+from .jobs.hold_expiry import expire_holds
+
+SERVICE = ServiceDefinition(
+    name="inventory",
+    root=Path(__file__).resolve().parents[2],
+    settings=Settings,
+    routers=[router],
+    bus=lambda settings, db: messaging_runtime("inventory", settings, db, bus_tables, subscriptions(settings)),
+    jobs=[expire_holds],
+    grpc=serve_inventory,
+)

@@ -1,0 +1,20 @@
+from taquilla_platform.settings import (
+    BrokerSettings,
+    DatabaseSettings,
+    GrpcServerSettings,
+    HttpSettings,
+    ServiceSettings,
+    settings_config,
+)
+
+
+class Settings(ServiceSettings):
+    model_config = settings_config("INVENTORY_")
+
+    db: DatabaseSettings
+    broker: BrokerSettings = BrokerSettings()
+    http: HttpSettings = HttpSettings(port=8002)
+    grpc: GrpcServerSettings = GrpcServerSettings(port=50051)
+    max_hold_ttl_seconds: int = 3600  # longest a hold may live from one Hold or Extend call
+    hold_expiry_interval_seconds: float = 1.0
+    hold_expiry_batch_size: int = 200
