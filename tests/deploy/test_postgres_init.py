@@ -19,7 +19,7 @@ def pg_bin() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/15/bin/initdb")) or \
         ([shutil.which("initdb")] if shutil.which("initdb") else [])
     if not found:
-        pytest.skip("PostgreSQL 15 server binaries (initdb) are not installed")
+        pytest.fail("PostgreSQL 15 server binaries (initdb) are needed: ./taquilla test installs postgresql")
     return Path(found[0]).parent
 
 
@@ -27,13 +27,13 @@ def as_postgres_user() -> list[str]:
     if os.geteuid() != 0:
         return []
     if not shutil.which("runuser"):
-        pytest.skip("running as root without runuser: initdb refuses root")
+        pytest.fail("running as root without runuser (util-linux): initdb refuses to run as root")
     try:
         import pwd
 
         pwd.getpwnam("postgres")
     except KeyError:
-        pytest.skip("no postgres user to run initdb as")
+        pytest.fail("no postgres user to run initdb as: the postgresql package creates it")
     return ["runuser", "-u", "postgres", "--"]
 
 

@@ -68,7 +68,7 @@ def test_test_targets_are_the_test_folders_that_exist_unless_paths_are_given():
 def test_pytest_arguments_and_exit_code_pass_through(tmp_path):
     (tmp_path / "test_passing.py").write_text("def test_ok():\n    assert 1 + 1 == 2\n")
     (tmp_path / "test_failing.py").write_text("def test_not_ok():\n    assert 1 + 1 == 3\n")
-    skip_bootstrap = "bootstrap() { :; }; ensure_compose() { :; };"
+    skip_bootstrap = "bootstrap() { :; }; ensure_compose() { :; }; ensure_kubectl() { :; };"
     passing = sourced(f"{skip_bootstrap} cmd_test {tmp_path}/test_passing.py -q -p no:cacheprovider")
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "1 passed" in passing.stdout
