@@ -12,7 +12,7 @@ import pytest_asyncio
 from aiosmtpd.controller import Controller
 from taquilla_devtools.platform import run_platform
 from taquilla_devtools.services import DEMO_ADMIN
-from taquilla_devtools.testing import RUN_ID, test_layout
+from taquilla_devtools.testing import RUN_ID, free_platform_ports, test_layout
 from taquilla_devtools.trace_sink import free_port, running_trace_sink
 
 
@@ -44,7 +44,8 @@ async def platform():
     smtp.start()
     try:
         async with running_trace_sink() as traces:
-            layout = test_layout("e2e", http_base_port=18000, grpc_port=18051, smtp_port=smtp_port,
+            http_base, grpc_port = free_platform_ports()
+            layout = test_layout("e2e", http_base_port=http_base, grpc_port=grpc_port, smtp_port=smtp_port,
                                  extra_env={"OTEL_EXPORTER_OTLP_ENDPOINT": traces.endpoint,
                                             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
                                             "OTEL_BSP_SCHEDULE_DELAY": "200"})

@@ -155,3 +155,23 @@ async def retry_while(call, *, statuses: tuple[int, ...], timeout: float = 15.0)
         if response.status_code not in statuses or asyncio.get_running_loop().time() > deadline:
             return response
         await asyncio.sleep(0.2)
+
+
+def free_platform_ports(first: int = 18000, step: int = 100, tries: int = 40) -> tuple[int, int]:
+    """A base HTTP port with the eight service ports after it free, and a free gRPC port beside them,
+    so several copies of the platform (parallel test runs) never collide."""
+    import socket
+
+    def free(port: int) -> bool:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+            return True
+
+    for base in range(first, first + step * tries, step):
+        ports = [*range(base, base + 8), base + 51]
+        if all(free(p) for p in ports):
+            return base, base + 51
+    raise RuntimeError("no free block of ports for a platform")
