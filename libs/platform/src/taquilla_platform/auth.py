@@ -31,6 +31,15 @@ class Principal:
     email: str
     roles: frozenset[str] = field(default_factory=frozenset)
     tenant_id: uuid.UUID | None = None  # staff act for one tenant at a time; buyers have none
+    # additive claims (absent from older tokens): an operator limited to chosen events, an API key's
+    # scopes, the sign-in session (refresh-token family) the token belongs to, and who the caller is
+    event_ids: frozenset[str] | None = None  # None: every event of the tenant
+    scopes: frozenset[str] | None = None  # None: not an API key, the roles decide
+    session_id: str | None = None
+    kind: str = "user"  # "user" or "api_key"
+
+    def may_act_on_event(self, event_id: uuid.UUID | str) -> bool:
+        return self.event_ids is None or str(event_id) in self.event_ids
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -42,8 +51,9 @@ class TokenService:
         self._issuer = settings.issuer
         self._ttl = settings.access_token_ttl_seconds
 
-    def issue(self, principal: Principal) -> tuple[str, int]:
+    def issue(self, principal: Principal, *, ttl_seconds: int | None = None) -> tuple[str, int]:
         now = int(time.time())
+        ttl = ttl_seconds if ttl_seconds is not None else self._ttl
         claims = {
             "iss": self._issuer,
             "sub": str(principal.user_id),
@@ -51,10 +61,18 @@ class TokenService:
             "roles": sorted(principal.roles),
             "tid": str(principal.tenant_id) if principal.tenant_id else None,
             "iat": now,
-            "exp": now + self._ttl,
+            "exp": now + ttl,
             "jti": uuid.uuid4().hex,
         }
-        return jwt.encode(claims, self._secret, algorithm=ALGORITHM), self._ttl
+        if principal.event_ids is not None:
+            claims["evt"] = sorted(principal.event_ids)
+        if principal.scopes is not None:
+            claims["scp"] = sorted(principal.scopes)
+        if principal.session_id is not None:
+            claims["sid"] = principal.session_id
+        if principal.kind != "user":
+            claims["knd"] = principal.kind
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM), ttl
 
     def verify(self, token: str) -> Principal:
         try:
@@ -69,6 +87,10 @@ class TokenService:
             email=claims.get("email", ""),
             roles=frozenset(claims.get("roles", [])),
             tenant_id=uuid.UUID(claims["tid"]) if claims.get("tid") else None,
+            event_ids=frozenset(claims["evt"]) if isinstance(claims.get("evt"), list) else None,
+            scopes=frozenset(claims["scp"]) if isinstance(claims.get("scp"), list) else None,
+            session_id=claims.get("sid"),
+            kind=claims.get("knd", "user"),
         )
 
 

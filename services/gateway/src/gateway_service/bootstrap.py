@@ -6,17 +6,26 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis.asyncio as redis
 from fastapi import FastAPI
 from taquilla_messaging.runtime import messaging_runtime
 from taquilla_platform.service import Container, ServiceDefinition
 
 from .adapters.passwords import Passwords
+from .adapters.redis_store import RedisStore
 from .adapters.tables import bus as bus_tables
 from .adapters.upstreams import UpstreamClient, http_client
+from .application.access import AccessGuard
+from .application.api_keys import ApiKeyAuthenticator
 from .application.bootstrap_admin import ensure_platform_admin
 from .application.public_api import PublicApiDocs
+from .application.rate_limits import RateLimiter
+from .application.sessions import Sessions
+from .application.storefront_origins import StorefrontOrigins
+from .application.two_factor import SecretBox, TwoFactor
 from .config import Settings
 from .entrypoints.http.docs import install_public_docs
+from .entrypoints.http.edge import install_edge
 from .entrypoints.http.proxy import proxy_router
 from .entrypoints.http.routes import router
 
@@ -31,10 +40,27 @@ async def gateway_resources(container: Container) -> AsyncIterator[None]:
     passwords = Passwords()
     await passwords.warm_up()
     container.extras["passwords"] = passwords
+    redis_client = redis.from_url(settings.redis.url, socket_timeout=2, socket_connect_timeout=2)
+    store = RedisStore(redis_client, settings.redis_prefix)
+    guard = AccessGuard(container.db, store, status_cache_seconds=settings.sessions.tenant_status_cache_seconds,
+                        access_token_ttl=settings.auth.access_token_ttl_seconds)
+    box = SecretBox(settings.auth.jwt_secret.get_secret_value())
+    container.extras.update(
+        redis=store,
+        guard=guard,
+        limiter=RateLimiter(store, settings.limits),
+        sessions=Sessions(container.db, container.tokens, guard,
+                          refresh_ttl_seconds=settings.sessions.refresh_token_ttl_seconds),
+        secret_box=box,
+        two_factor=TwoFactor(container.db, passwords, box, issuer=settings.sessions.totp_issuer),
+        api_keys=ApiKeyAuthenticator(container.db, guard),
+        origins=StorefrontOrigins(container.db, cache_seconds=settings.sessions.cors_cache_seconds),
+    )
     try:
         yield
     finally:
         await client.aclose()
+        await redis_client.aclose()
 
 
 @dataclass
@@ -44,6 +70,7 @@ class GatewayDefinition(ServiceDefinition):
         proxy = container.settings.proxy
         install_public_docs(app, PublicApiDocs(container.upstreams, app.openapi, timeout=proxy.openapi_timeout_seconds,
                                                cache_seconds=proxy.openapi_cache_seconds))
+        install_edge(app)
         return app
 
 

@@ -39,6 +39,35 @@ class ProxySettings(BaseModel):
     openapi_cache_seconds: float = Field(30.0, ge=0)
 
 
+class SessionSettings(BaseModel):
+    """Refresh tokens, emailed account tokens, API-key exchange and two-factor sign-in."""
+
+    refresh_token_ttl_seconds: int = Field(30 * 24 * 3600, ge=60)
+    api_key_token_ttl_seconds: int = Field(60, ge=5, le=900)  # the access token an API key is exchanged for
+    email_verification_ttl_seconds: int = Field(48 * 3600, ge=60)
+    password_reset_ttl_seconds: int = Field(3600, ge=60)
+    invitation_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
+    two_factor_setup_ttl_seconds: int = Field(600, ge=60)  # the token that lets staff enrol when 2FA is required
+    totp_issuer: str = "Taquilla"
+    tenant_status_cache_seconds: int = Field(10, ge=0)  # how long a suspension may take to reach every gateway
+    cors_cache_seconds: float = Field(30.0, ge=0)
+
+
+class RateLimitSettings(BaseModel):
+    """Fixed windows counted in Redis; a login lock doubles with each further failure up to the maximum."""
+
+    key_prefix: str | None = None  # default: "<broker prefix>:gateway", so parallel copies never share counters
+    window_seconds: int = Field(60, ge=1)
+    per_ip: int = Field(3000, ge=1)
+    per_user: int = Field(1200, ge=1)
+    per_api_key: int = Field(1200, ge=1)
+    login_failures_per_account: int = Field(5, ge=1)
+    login_failures_per_ip: int = Field(30, ge=1)
+    login_failure_window_seconds: int = Field(900, ge=1)
+    login_lock_seconds: int = Field(30, ge=1)
+    login_max_lock_seconds: int = Field(900, ge=1)
+
+
 class BootstrapAdmin(BaseModel):
     """The first platform admin, created by `migrate` when absent (its password is never overwritten)."""
 
@@ -69,4 +98,10 @@ class Settings(ServiceSettings):
     redis: RedisSettings = RedisSettings()  # rate limits will live there
     upstreams: Upstreams
     proxy: ProxySettings = ProxySettings()
+    sessions: SessionSettings = SessionSettings()
+    limits: RateLimitSettings = RateLimitSettings()
     bootstrap_admin: BootstrapAdmin | None = None
+
+    @property
+    def redis_prefix(self) -> str:
+        return self.limits.key_prefix or f"{self.broker.prefix}:gateway"

@@ -11,12 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as redis
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from taquilla_devtools.testing import Harness, service_harness
 
+REDIS_URL = "redis://127.0.0.1:6379/0"
 ADMIN_EMAIL = "root@taquilla.test"
 ADMIN_PASSWORD = "root-password-2026"
 UPSTREAMS = ("catalog", "inventory", "orders", "payments", "fiscal", "tickets", "notifications")
@@ -59,6 +61,14 @@ class Gateway:
     async def create_tenant(self, headers: dict[str, str], **overrides: Any) -> httpx.Response:
         return await self.client.post("/api/v1/tenants", json=tenant_body(**overrides), headers=headers)
 
+    async def organizer(self, slug: str = "producciones-avila", email: str = "boss@avila.test",
+                        password: str = "boss-password-1") -> tuple[str, dict[str, str]]:
+        """A new organizer and its admin's headers."""
+        created = await self.create_tenant(await self.admin(), slug=slug,
+                                           admin={"email": email, "password": password, "name": "Boss"})
+        assert created.status_code == 201, created.text
+        return created.json()["id"], await self.bearer(email, password)
+
 
 def tenant_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
@@ -80,8 +90,20 @@ def gateway() -> Callable[..., contextlib.AbstractAsyncContextManager[Gateway]]:
         values = {f"GATEWAY_UPSTREAMS__{name.upper()}": upstreams.get(name) or closed_port_url()
                   for name in UPSTREAMS}
         values |= {"GATEWAY_BOOTSTRAP_ADMIN__EMAIL": ADMIN_EMAIL, "GATEWAY_BOOTSTRAP_ADMIN__PASSWORD": ADMIN_PASSWORD}
-        async with service_harness("gateway", env=values | (env or {})) as h:
-            yield Gateway(h)
+        # counters and flags of this test alone in Redis, removed afterwards
+        prefix = f"taquilla-test:{uuid.uuid4().hex}"
+        values["GATEWAY_LIMITS__KEY_PREFIX"] = prefix
+        try:
+            async with service_harness("gateway", env=values | (env or {})) as h:
+                yield Gateway(h)
+        finally:
+            client = redis.from_url(REDIS_URL)
+            try:
+                keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+                if keys:
+                    await client.delete(*keys)
+            finally:
+                await client.aclose()
 
     return start
 

@@ -37,7 +37,8 @@ async def test_a_platform_admin_registers_an_organizer_whose_admin_then_signs_in
         assert (await gw.client.get(f"/api/v1/tenants/{tenant['id']}", headers=admin)).status_code == 200
         me = (await gw.client.get("/api/v1/me", headers=staff)).json()
         assert me["memberships"] == [{"tenant_id": tenant["id"], "tenant_name": "Producciones Ávila",
-                                      "tenant_slug": "producciones-avila", "role": "tenant_admin"}]
+                                      "tenant_slug": "producciones-avila", "role": "tenant_admin",
+                                      "tenant_status": "active", "event_ids": None}]
 
 
 async def test_registering_an_organizer_is_announced_once_and_a_taken_slug_is_a_409(gateway):
@@ -82,8 +83,9 @@ async def test_only_platform_admins_register_organizers_and_only_its_staff_read_
             assert refused.status_code == 403
             assert refused.headers["content-type"] == PROBLEM
         assert (await gw.create_tenant({}, slug="anon")).status_code == 401
-        assert (await gw.client.get(f"/api/v1/tenants/{second['id']}", headers=boss)).status_code == 403
-        assert (await gw.client.get(f"/api/v1/tenants/{first['id']}", headers=buyer)).status_code == 403
+        # another organizer is not there for you: the same 404 as an unknown id, not a 403
+        assert (await gw.client.get(f"/api/v1/tenants/{second['id']}", headers=boss)).status_code == 404
+        assert (await gw.client.get(f"/api/v1/tenants/{first['id']}", headers=buyer)).status_code == 404
         missing = await gw.client.get(f"/api/v1/tenants/{uuid.uuid4()}", headers=admin)
         assert missing.status_code == 404 and missing.headers["content-type"] == PROBLEM
 

@@ -14,6 +14,7 @@ from ..domain.identity import (
     clean_name,
     normalize_email,
 )
+from .account_tokens import request_verification
 from .accounts import create_user
 
 
@@ -43,11 +44,15 @@ def email_taken(email: str) -> Problem:
                    f"{email} is registered; sign in instead", field="email")
 
 
-async def register_buyer(db: Database, passwords: Passwords, account: NewAccount) -> dict:
+async def register_buyer(db: Database, passwords: Passwords, account: NewAccount, *,
+                         verification_ttl: int = 48 * 3600) -> dict:
+    """The account and the email asking to verify its address are committed together."""
     password_hash = await passwords.hash(account.password)
     async with db.unit_of_work(system=True) as uow:
         user_id = await create_user(uow.session, email=account.email, password_hash=password_hash, name=account.name)
         if user_id is None:
             raise email_taken(account.email)
+        await request_verification(uow.session, user_id, account.email, account.name, verification_ttl)
         await uow.commit()
-    return {"id": str(user_id), "email": account.email, "name": account.name, "roles": [Role.BUYER]}
+    return {"id": str(user_id), "email": account.email, "name": account.name, "roles": [Role.BUYER],
+            "email_verified": False}

@@ -15,7 +15,7 @@ from taquilla_platform.idempotency import IdempotencyStore, request_fingerprint
 from taquilla_platform.problems import Problem
 
 from ..adapters.passwords import Passwords
-from ..adapters.tables import admin_audit_log, bus, idempotency, memberships, tenants
+from ..adapters.tables import bus, idempotency, memberships, tenants
 from ..domain.identity import clean_name
 from ..domain.tenants import (
     ACTIVE,
@@ -27,6 +27,7 @@ from ..domain.tenants import (
     check_time_zone,
 )
 from .accounts import create_user, find_user_by_email
+from .audit import RequestContext, audit
 from .queries import tenant_view
 from .register_buyer import NewAccount
 
@@ -95,7 +96,8 @@ def slug_taken(slug: str) -> Problem:
 
 
 async def register_tenant(db: Database, passwords: Passwords, actor: Principal, new: NewTenant, *,
-                          request_id: str | None = None, idempotency_key: str | None = None) -> tuple[dict, bool]:
+                          request_id: str | None = None, idempotency_key: str | None = None,
+                          ip: str | None = None) -> tuple[dict, bool]:
     """Returns the new organizer and whether the answer is a replay of an earlier identical request."""
     tenant_id = uuid7()
     admin_password_hash = await _hash_unless_registered(db, passwords, new.admin)
@@ -120,10 +122,13 @@ async def register_tenant(db: Database, passwords: Passwords, actor: Principal, 
         await session.execute(insert(memberships).values(
             id=uuid7(), tenant_id=tenant_id, user_id=admin_id, role=Role.TENANT_ADMIN,
         ).on_conflict_do_nothing())
-        await _audit(session, tenant_id, actor, "tenant.created", "tenant", tenant_id, request_id,
-                     {"slug": new.slug, "name": new.name, "legal_name": new.legal_name, "tax_id": new.tax_id})
-        await _audit(session, tenant_id, actor, "membership.granted", "user", admin_id, request_id,
-                     {"email": new.admin.email, "role": Role.TENANT_ADMIN, "account_created": admin_created})
+        context = RequestContext(ip=ip, request_id=request_id)
+        await audit(session, tenant_id, actor, "tenant.created", "tenant", tenant_id, context,
+                    after=tenant_view(created), details={"slug": new.slug, "name": new.name,
+                                                         "legal_name": new.legal_name, "tax_id": new.tax_id})
+        await audit(session, tenant_id, actor, "membership.granted", "user", admin_id, context,
+                    after={"email": new.admin.email, "role": Role.TENANT_ADMIN},
+                    details={"email": new.admin.email, "role": Role.TENANT_ADMIN, "account_created": admin_created})
         registered = TenantRegistered(
             tenant_id=tenant_id, slug=new.slug, name=new.name, legal_name=new.legal_name, tax_id=new.tax_id,
             registry_number=new.registry_number, address=new.address, city=new.city, country=new.country,
@@ -157,11 +162,3 @@ async def _admin_account(session, passwords: Passwords, admin: NewAccount,
             return user_id, True
         existing = await find_user_by_email(session, admin.email)  # created meanwhile by another request
     return existing.id, False
-
-
-async def _audit(session, tenant_id: uuid.UUID, actor: Principal, action: str, subject_type: str,
-                 subject_id: uuid.UUID, request_id: str | None, details: dict) -> None:
-    await session.execute(admin_audit_log.insert().values(
-        tenant_id=tenant_id, actor_user_id=actor.user_id, action=action, subject_type=subject_type,
-        subject_id=str(subject_id), details=details, request_id=request_id,
-    ))

@@ -65,3 +65,15 @@ def forwarded_request_headers(incoming: Iterable[tuple[str, str]], *, client_hos
 def returned_response_headers(upstream: Mapping[str, str]) -> dict[str, str]:
     lowered = {name.lower(): value for name, value in upstream.items()}
     return {name: lowered[name] for name in RETURNED_RESPONSE_HEADERS if name in lowered}
+
+
+def event_in_path(path: str) -> str | None:
+    """The event id of `/api/v1/events/<uuid>/...`, or None (a slug or no event)."""
+    prefix = f"{API_PREFIX}/events/"
+    if not path.startswith(prefix):
+        return None
+    first = path[len(prefix):].split("/", 1)[0]
+    try:
+        return str(uuid.UUID(first))
+    except ValueError:
+        return None

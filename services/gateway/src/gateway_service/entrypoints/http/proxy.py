@@ -12,6 +12,7 @@ from ...domain.routing import (
     API_PREFIX,
     PUBLIC_ROUTES,
     REQUEST_ID,
+    event_in_path,
     forwarded_request_headers,
     request_id,
     returned_response_headers,
@@ -41,20 +42,17 @@ async def forward_request(request: Request, upstream: str) -> Response:
     container = request.app.state.container
     rid = request_id(request.headers.get(REQUEST_ID))
     echo = {"X-Request-Id": rid}
-    if "authorization" in request.headers:  # a bad token never reaches a service
-        token = bearer_token(request)
-        if token is None:
-            raise Problem(401, "unauthorized", "Authentication required", "Use 'Authorization: Bearer <token>'",
-                          field="Authorization", headers={"WWW-Authenticate": "Bearer", **echo})
-        try:
-            container.tokens.verify(token)
-        except Problem as problem:
-            problem.headers = {**(problem.headers or {}), **echo}
-            raise
+    try:
+        forwarded_token = await _caller_token(request, container)
+    except Problem as problem:
+        problem.headers = {**(problem.headers or {}), **echo}
+        raise
     body = await _read_body(request, container.settings.proxy.max_body_bytes)
     headers = forwarded_request_headers(request.headers.items(),
                                         client_host=request.client.host if request.client else None,
                                         request_id=rid)
+    if forwarded_token is not None:  # an API key travels on as the short-lived token it was exchanged for
+        headers["authorization"] = f"Bearer {forwarded_token}"
     raw_path = request.scope.get("raw_path") or quote(request.url.path).encode()
     try:
         answer = await container.upstreams.forward(upstream, request.method, raw_path,
@@ -71,6 +69,36 @@ async def forward_request(request: Request, upstream: str) -> Response:
                       f"The {upstream} service gave no valid answer", upstream=upstream, headers=echo) from exc
     return Response(answer.content, status_code=answer.status_code,
                     headers=returned_response_headers(answer.headers) | echo)
+
+
+async def _caller_token(request: Request, container) -> str | None:
+    """Check the caller before anything is forwarded: a bad token, a revoked session, a suspended
+    organizer, an API key without the scope, an operator outside their events never reach a service."""
+    api_key = request.headers.get("x-api-key")
+    if api_key is not None and "authorization" not in request.headers:
+        principal = await container.api_keys.principal_for(api_key.strip(), request.method, request.url.path)
+        token, _ = container.tokens.issue(principal, ttl_seconds=container.settings.sessions.api_key_token_ttl_seconds)
+        return token
+    if "authorization" not in request.headers:
+        return None
+    token = bearer_token(request)
+    if token is None:
+        raise Problem(401, "unauthorized", "Authentication required", "Use 'Authorization: Bearer <token>'",
+                      field="Authorization", headers={"WWW-Authenticate": "Bearer"})
+    principal = await container.guard.check(container.tokens.verify(token))
+    if principal.event_ids is not None:
+        check_event_limit(principal, request.method, request.url.path)
+    return None
+
+
+def check_event_limit(principal, method: str, path: str) -> None:
+    """An operator limited to chosen events changes only those (reading stays as the services decide)."""
+    if method.upper() in ("GET", "HEAD", "OPTIONS"):
+        return
+    event = event_in_path(path)
+    if event is None or not principal.may_act_on_event(event):
+        raise Problem(403, "event-not-allowed", "Not one of your events",
+                      "This account may only manage the events it was given", field="event_id")
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -9,8 +9,11 @@ class TokenGrant(BaseModel):
     access_token: str
     token_type: str = Field(examples=["bearer"])
     expires_in: int = Field(description="seconds")
+    refresh_token: str = Field(description="use once with POST /api/v1/auth/refresh; a reused one ends the session")
+    refresh_expires_in: int = Field(description="seconds")
     tenant_id: str | None = Field(description="the organizer the token acts for; none for buyers")
     roles: list[str]
+    event_ids: list[str] | None = Field(None, description="an operator limited to these events")
 
 
 class Account(BaseModel):
@@ -18,6 +21,7 @@ class Account(BaseModel):
     email: str
     name: str
     roles: list[str]
+    email_verified: bool = False
 
 
 class Membership(BaseModel):
@@ -25,6 +29,8 @@ class Membership(BaseModel):
     tenant_name: str
     tenant_slug: str
     role: str
+    tenant_status: str
+    event_ids: list[str] | None = None
 
 
 class Me(BaseModel):
@@ -32,6 +38,9 @@ class Me(BaseModel):
     email: str
     name: str
     is_platform_admin: bool
+    email_verified: bool
+    two_factor_enabled: bool
+    event_ids: list[str] | None = None
     tenant_id: str | None
     roles: list[str]
     memberships: list[Membership]
@@ -51,6 +60,11 @@ class Tenant(BaseModel):
     time_zone: str
     status: str
     created_at: str
+    updated_at: str
+    branding: dict[str, str]
+    storefront_origins: list[str]
+    require_staff_2fa: bool
+    status_changed_at: str | None
 
 
 class TenantAdmin(BaseModel):
@@ -62,6 +76,59 @@ class TenantAdmin(BaseModel):
 
 class RegisteredTenant(Tenant):
     admin: TenantAdmin
+
+
+class Member(BaseModel):
+    user_id: str
+    email: str
+    name: str
+    role: str
+    event_ids: list[str] | None
+    two_factor_enabled: bool
+    account_created: bool | None = None
+
+
+class ApiKey(BaseModel):
+    id: str
+    tenant_id: str
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: str
+    expires_at: str | None
+    revoked_at: str | None
+    last_used_at: str | None
+
+
+class NewApiKeyAnswer(ApiKey):
+    key: str = Field(description="shown only now: store it, it cannot be read again")
+
+
+class AuditEntry(BaseModel):
+    id: int
+    tenant_id: str
+    actor_user_id: str
+    actor_email: str | None
+    action: str
+    subject_type: str
+    subject_id: str
+    before: dict | None
+    after: dict | None
+    details: dict
+    ip: str | None
+    request_id: str | None
+    occurred_at: str
+
+
+class TwoFactorSetup(BaseModel):
+    secret: str
+    provisioning_uri: str = Field(description="otpauth:// URI for authenticator apps")
+    qr_code_svg: str = Field(description="the URI as a QR code, an SVG data URI")
+
+
+class RecoveryCodes(BaseModel):
+    enabled: bool
+    recovery_codes: list[str] = Field(description="shown only now; each works once instead of a code")
 
 
 class ProblemDetails(BaseModel):  # flat, so its JSON schema can be given inline for problem+json
