@@ -2,11 +2,13 @@
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from catalog_service.domain.currencies import is_currency
-from catalog_service.domain.errors import InvalidEvent, NumberedZonesUnavailable
+from catalog_service.domain.errors import InvalidEvent
 from catalog_service.domain.events import EventDraft, ZoneDraft, check_event_draft, is_time_zone
+from catalog_service.domain.seating import SeatLayout
 from catalog_service.domain.slugs import MAX_SLUG_LENGTH, first_free_slug, is_valid_slug, slugify
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
@@ -107,12 +109,36 @@ def test_tickets_per_order_between_1_and_50():
         assert fields_at_fault(excinfo) == ["max_tickets_per_order"]
 
 
-def test_numbered_zones_are_not_available_yet():
-    zones = (ZoneDraft("General", "general", 100, 1000), ZoneDraft("Platea", "numbered", 100, 1000))
-    with pytest.raises(NumberedZonesUnavailable) as excinfo:
-        check_event_draft(draft(zones=zones), now=NOW, production=True)
-    assert excinfo.value.field == "zones.1.kind"
-    assert excinfo.value.zone_name == "Platea"
+def test_numbered_zones_need_a_valid_layout_and_count_their_unblocked_seats():
+    platea = ZoneDraft("Platea", "numbered", None, 1000, layout=SeatLayout(rows=3, seats_per_row=10,
+                                                                            blocked=("A-1",)),
+                       row_adjustments=(("A", Decimal(20)),))
+    check_event_draft(draft(zones=(ZoneDraft("General", "general", 100, 1000), platea)), now=NOW, production=True)
+    assert platea.sellable_capacity() == 29
+    with pytest.raises(InvalidEvent) as excinfo:
+        check_event_draft(draft(zones=(ZoneDraft("Platea", "numbered", 100, 1000),
+                                       replace(platea, row_adjustments=(("Z", Decimal(5)),)),
+                                       ZoneDraft("Pista", "general", 10, 1, row_adjustments=(("A", Decimal(1)),)))),
+                          now=NOW, production=True)
+    assert fields_at_fault(excinfo) == ["zones.0.layout", "zones.1.name", "zones.1.row_adjustments.Z",
+                                        "zones.2.row_adjustments"]
+
+
+def test_extra_sessions_recurrence_categories_and_fees_are_checked():
+    from datetime import date, time
+
+    from catalog_service.domain.pricing import GroupTier
+    from catalog_service.domain.recurrence import Recurrence
+    weekly = Recurrence(starts_on=date(2026, 3, 6), at=time(20), weekdays=("friday",), count=8)
+    ok = draft(more_starts=(NOW + timedelta(days=40),), recurrence=weekly, category="music", tags=("salsa",))
+    check_event_draft(ok, now=NOW, production=True)
+    assert len(ok.session_starts()) == 10
+    with pytest.raises(InvalidEvent) as excinfo:
+        check_event_draft(draft(more_starts=(NOW - timedelta(days=1),), category="opera", tax_percent=Decimal(101),
+                                group_discounts=(GroupTier(1, Decimal(10)),),
+                                recurrence=replace(weekly, starts_on=date(2026, 1, 2))), now=NOW, production=True)
+    assert fields_at_fault(excinfo) == ["category", "tax_percent", "group_discounts.0.min_quantity", "sessions.0",
+                                        "recurrence.starts_on"]
 
 
 def test_every_zone_rule_is_reported_with_its_field():

@@ -1,6 +1,7 @@
 """The request schema, the cursor and the mapping of domain errors to problems (no I/O)."""
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from catalog_service.application.pagination import InvalidCursor, decode_cursor, encode_cursor
@@ -60,3 +61,25 @@ def test_domain_errors_become_precise_problems():
     numbered = as_problem(NumberedZonesUnavailable("zones.0.kind", "Platea"))
     assert numbered.status == 422 and numbered.errors == [{"field": "zones.0.kind", "detail": numbered.detail}]
     assert "not available yet" in numbered.title
+
+
+def test_numbered_zones_recurrences_and_images_are_read_from_the_body():
+    body = {**BODY, "category": "music", "tags": [" Salsa ", "salsa", "BAILE"],
+            "recurrence": {"starts_on": "2030-05-08", "at": "20:00", "weekdays": ["friday"], "count": 8},
+            "images": [{"url": "https://cdn.example.com/a.jpg", "role": "cover"}],
+            "zones": [{"name": "Platea", "kind": "numbered", "price_minor": 100, "row_adjustments": {"A": "12.5"},
+                       "layout": {"rows": 2, "seats_per_row": 4, "numbering": "rtl", "prefix": "P",
+                                  "tables": [{"label": "M1", "seats": 4}]}}]}
+    draft = CreateEventRequest.model_validate(body).to_draft()
+    assert draft.tags == ("salsa", "baile")
+    assert len(draft.session_starts()) == 9
+    zone = draft.zones[0]
+    assert zone.sellable_capacity() == 12 and zone.row_adjustments[0][1] == Decimal("12.5")
+    assert [s.label for s in zone.seats()[:4]] == ["PA-4", "PA-3", "PA-2", "PA-1"]
+    assert error_locations({**BODY, "images": [{"url": "not a url"}]}) == [("images", 0, "url")]
+    assert error_locations({**BODY, "recurrence": {"starts_on": "2030-05-08", "at": "20:00",
+                                                   "weekdays": ["viernes"], "count": 2}}) == [
+        ("recurrence", "weekdays", 0)]
+    assert error_locations({**BODY, "zones": [{"name": "P", "kind": "numbered", "price_minor": 1,
+                                               "layout": {"rows": 201, "seats_per_row": 1}}]}) == [
+        ("zones", 0, "layout", "rows")]

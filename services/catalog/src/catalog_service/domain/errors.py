@@ -68,3 +68,62 @@ class OrganizerNotActive(CatalogError):
     def __init__(self, status: str):
         super().__init__(status)
         self.status = status
+
+
+class UnknownZone(CatalogError):
+    def __init__(self, field: str, zone_id):
+        super().__init__(str(zone_id))
+        self.field = field
+        self.zone_id = zone_id
+
+
+class ZoneLocked(CatalogError):
+    """A hidden zone asked for without a promo code that unlocks it."""
+
+    def __init__(self, field: str, zone_name: str):
+        super().__init__(zone_name)
+        self.field = field
+        self.zone_name = zone_name
+
+
+class PromoCodeRefused(CatalogError):
+    """Unknown, not valid now, used up, or not for this buyer: `reason` says which."""
+
+    def __init__(self, code: str, reason: str, detail: str, status: int = 422):
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+        self.detail = detail
+        self.status = status
+
+
+class PromoCodeTaken(CatalogError):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+class UnknownSeat(CatalogError):
+    def __init__(self, field: str, detail: str):
+        super().__init__(detail)
+        self.field = field
+        self.detail = detail
+
+
+class InvalidStatusChange(CatalogError):
+    def __init__(self, status: str, to_status: str):
+        super().__init__(f"{status} -> {to_status}")
+        self.status = status
+        self.to_status = to_status
+
+
+class VenueNameTaken(CatalogError):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+class StageNotFound(CatalogError):
+    def __init__(self, stage_id):
+        super().__init__(str(stage_id))
+        self.stage_id = stage_id

@@ -35,6 +35,9 @@ def as_problem(exc: Exception) -> Problem | None:
         case errors.EventNotPublishable():
             return Problem(409, "event-not-publishable", "The event cannot be published",
                            f"The event is {exc.status}")
+        case errors.InvalidStatusChange():
+            return Problem(409, "invalid-status-change", "The event cannot make this change",
+                           f"An event that is {exc.status} cannot become {exc.to_status}", field="status")
         case errors.EventAlreadyStarted():
             return Problem(409, "event-already-started", "The event has already started",
                            "An event whose session has begun cannot be put on sale")
@@ -45,6 +48,25 @@ def as_problem(exc: Exception) -> Problem | None:
         case errors.OrganizerNotActive():
             return Problem(409, "organizer-not-active", "The organizer cannot sell",
                            f"The organizer is {exc.status}")
+        case errors.UnknownZone():
+            return Problem(422, "unknown-zone", "The event has no such zone", f"No zone {exc.zone_id} in this event",
+                           field=exc.field)
+        case errors.ZoneLocked():
+            return Problem(422, "zone-locked", "This zone needs a promo code",
+                           f"Zone {exc.zone_name!r} is sold only with a promo code that unlocks it", field=exc.field)
+        case errors.PromoCodeRefused():
+            return Problem(exc.status, f"promo-code-{exc.reason}", "The promo code cannot be used", exc.detail,
+                           field="promo_code")
+        case errors.PromoCodeTaken():
+            return Problem(409, "promo-code-taken", "The promo code exists",
+                           f"The event already has a promo code {exc.code!r}", field="code")
+        case errors.UnknownSeat():
+            return Problem(422, "unknown-seat", "The seat is not for sale", exc.detail, field=exc.field)
+        case errors.VenueNameTaken():
+            return Problem(409, "venue-name-taken", "You have a venue with this name",
+                           f"Another of your venues is called {exc.name!r}", field="name")
+        case errors.StageNotFound():
+            return not_found("Sale stage", exc.stage_id)
         case InvalidCursor():
             return Problem(400, "invalid-cursor", "The cursor is not valid",
                            "Pass back the next_cursor of a previous page unchanged", field="cursor")
