@@ -65,3 +65,18 @@ class UnitsReleased(Event):
     zone_id: uuid.UUID
     quantity: int
     reason: str  # "hold_expired", "hold_released", "voided"
+
+
+class WaitlistOffered(Event):
+    """The head of a zone's waitlist may buy now: units are held for them until `expires_at`."""
+    TYPE = "inventory.waitlist.offered"
+
+    entry_id: uuid.UUID
+    session_id: uuid.UUID
+    zone_id: uuid.UUID
+    buyer_id: uuid.UUID
+    contact_email: str | None = None
+    quantity: int
+    hold_id: uuid.UUID
+    expires_at: datetime
+    units: list[SoldUnit]

@@ -10,6 +10,7 @@ from .entrypoints.grpc.server import serve_inventory
 from .entrypoints.http.routes import router
 from .entrypoints.messaging.subscriptions import subscriptions
 from .jobs.hold_expiry import expire_holds
+from .jobs.waitlist_offers import offer_to_waitlists
 
 SERVICE = ServiceDefinition(
     name="inventory",
@@ -17,6 +18,6 @@ SERVICE = ServiceDefinition(
     settings=Settings,
     routers=[router],
     bus=lambda settings, db: messaging_runtime("inventory", settings, db, bus_tables, subscriptions(settings)),
-    jobs=[expire_holds],
+    jobs=[expire_holds, offer_to_waitlists],
     grpc=serve_inventory,
 )

@@ -18,3 +18,7 @@ class Settings(ServiceSettings):
     max_hold_ttl_seconds: int = 3600  # longest a hold may live from one Hold or Extend call
     hold_expiry_interval_seconds: float = 1.0
     hold_expiry_batch_size: int = 200
+    waitlist_offer_ttl_seconds: int = 900  # how long the head of a waitlist has to buy what was offered
+    waitlist_interval_seconds: float = 1.0
+    watch_poll_seconds: float = 2.0  # a live seat map re-reads at least this often (changes from other replicas)
+    watch_coalesce_seconds: float = 0.05  # changes within this pause go out as one update

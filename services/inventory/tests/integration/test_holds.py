@@ -188,3 +188,37 @@ async def test_the_server_reports_healthy(inventory):
     answer = await health_pb2_grpc.HealthStub(inventory.channel).Check(
         health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=10)
     assert answer.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_a_buyer_cannot_exceed_the_session_limit_across_orders_even_when_racing(inventory):
+    buyer = uuid.uuid4()
+    first_owner = uuid.uuid4()
+    first = await inventory.hold(6, buyer_id=buyer, owner_id=first_owner)
+    await inventory.confirm(first.hold_id, owner_id=first_owner)  # bought units count as much as held ones
+    owner = uuid.uuid4()
+    second = await inventory.hold(4, buyer_id=buyer, owner_id=owner)
+    try:
+        await inventory.hold(1, buyer_id=buyer, owner_id=uuid.uuid4())
+        raise AssertionError("a buyer went past the limit with a third order")
+    except grpc.aio.AioRpcError as refused:
+        assert (refused.code(), inventory.reason(refused)) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "limit_exceeded")
+        assert "per buyer" in refused.details()
+        assert dict(refused.trailing_metadata())["taquilla-already"] == "10"
+    await inventory.hold(3, owner_id=uuid.uuid4())  # someone else is not affected
+
+    await inventory.stub.Release(inventory_pb2.ReleaseRequest(
+        hold_id=second.hold_id, tenant_id=str(inventory.tenant_id), owner_id=str(owner)), timeout=10)
+    assert (await inventory.hold(4, buyer_id=buyer, owner_id=uuid.uuid4())).status == inventory_pb2.HOLD_STATUS_HELD
+
+    racer = uuid.uuid4()
+
+    async def try_two():
+        try:
+            return await inventory.hold(2, buyer_id=racer, owner_id=uuid.uuid4(), zone_id=inventory.ga)
+        except grpc.aio.AioRpcError as refused:
+            return inventory.reason(refused)
+
+    answers = await asyncio.gather(*(try_two() for _ in range(8)))
+    held = [a for a in answers if isinstance(a, inventory_pb2.HoldDetails)]
+    assert len(held) == 5, "12 units were left: the racing buyer gets exactly their 10"
+    assert [a for a in answers if not isinstance(a, inventory_pb2.HoldDetails)] == ["limit_exceeded"] * 3

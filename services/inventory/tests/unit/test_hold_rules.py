@@ -5,22 +5,30 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 from inventory_service.domain.holds import (
+    AlreadyWaiting,
     ConfirmedHold,
     ExpiredHold,
+    HeldUnit,
     Hold,
     HoldRequest,
     HoldStatus,
     InvalidRequest,
     LimitExceeded,
     NotOwner,
+    NotSold,
     ReleasedHold,
+    SeatTaken,
     SoldOut,
+    UnknownEntry,
+    UnknownSeat,
+    check_buyer_limit,
     check_enough,
     check_extendable,
     check_quantity,
     check_ttl,
     must_confirm,
     must_release,
+    must_void,
     unit_label,
 )
 from inventory_service.entrypoints.grpc.errors import parse_id, status_code, trailing_metadata
@@ -125,3 +133,48 @@ def test_ids_must_be_uuids():
     assert refused.value.field == "hold_id"
     with pytest.raises(InvalidRequest):
         parse_id("42", "session_id")
+
+
+def test_a_buyer_limit_counts_what_they_already_hold_or_bought():
+    check_buyer_limit(4, 6, 10)
+    with pytest.raises(LimitExceeded) as refused:
+        check_buyer_limit(5, 6, 10)
+    assert refused.value.details == {"limit": 10, "already": 6}
+    assert "per buyer" in refused.value.message
+
+
+def test_only_the_owner_voids_and_only_what_was_sold():
+    must_void(hold(HoldStatus.CONFIRMED), OWNER)
+    must_void(hold(HoldStatus.VOIDED), OWNER)  # a repeat is harmless
+    with pytest.raises(NotSold):
+        must_void(hold(HoldStatus.HELD), OWNER)
+    with pytest.raises(NotSold):
+        must_void(hold(HoldStatus.EXPIRED), OWNER)
+    with pytest.raises(NotOwner):
+        must_void(hold(HoldStatus.CONFIRMED), uuid.uuid4())
+
+
+def test_a_retry_of_seats_by_id_names_the_same_seats():
+    seat_a, seat_b = uuid.uuid4(), uuid.uuid4()
+    existing = Hold(hold_id=uuid.uuid4(), session_id=uuid.uuid4(), zone_id=uuid.uuid4(), quantity=2, owner_id=OWNER,
+                    status=HoldStatus.HELD, expires_at=NOW,
+                    units=(HeldUnit(uuid.uuid4(), uuid.uuid4(), "PLA-A1", seat_a, "A", "1"),
+                           HeldUnit(uuid.uuid4(), uuid.uuid4(), "PLA-A2", seat_b, "A", "2")))
+
+    def asking(*seats):
+        return HoldRequest(existing.hold_id, existing.session_id, None, len(seats), OWNER, None, 300,
+                           seat_ids=tuple(seats))
+
+    assert existing.is_retry_of(asking(seat_a, seat_b))
+    assert existing.is_retry_of(asking(existing.units[0].unit_id, seat_b))  # unit ids name the same seats
+    assert not existing.is_retry_of(asking(seat_a, uuid.uuid4()))
+    assert not existing.is_retry_of(asking(seat_a))
+
+
+def test_seat_refusals_have_their_own_statuses():
+    assert status_code(SeatTaken("seat taken: PLA-A1", seats="PLA-A1")) == grpc.StatusCode.FAILED_PRECONDITION
+    assert trailing_metadata(SeatTaken("taken", seats="PLA-A1"))[0] == ("taquilla-error-reason", "seat_taken")
+    assert status_code(UnknownSeat("no")) == grpc.StatusCode.NOT_FOUND
+    assert status_code(NotSold("no")) == grpc.StatusCode.FAILED_PRECONDITION
+    assert status_code(AlreadyWaiting("no")) == grpc.StatusCode.ALREADY_EXISTS
+    assert status_code(UnknownEntry("no")) == grpc.StatusCode.NOT_FOUND

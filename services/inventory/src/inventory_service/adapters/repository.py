@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.holds import HeldUnit, Hold, HoldStatus
-from .tables import hold_units, holds
+from .tables import hold_units, holds, units
 
 
 async def db_now(session: AsyncSession) -> datetime:
@@ -25,10 +25,13 @@ async def load_hold(session: AsyncSession, hold_id: uuid.UUID, *, lock: bool = F
     if row is None:
         return None
     taken = (await session.execute(
-        select(hold_units.c.unit_id, hold_units.c.zone_id, hold_units.c.label)
+        select(hold_units.c.unit_id, hold_units.c.zone_id, hold_units.c.label, units.c.seat_id,
+               units.c.row_label, units.c.seat_number)
+        .join(units, units.c.id == hold_units.c.unit_id)
         .where(hold_units.c.tenant_id == row.tenant_id, hold_units.c.hold_id == hold_id)
-        .order_by(hold_units.c.label)
+        .order_by(units.c.position)
     )).all()
     return Hold(hold_id=row.id, session_id=row.session_id, zone_id=row.zone_id, quantity=row.quantity,
                 owner_id=row.owner_id, status=HoldStatus(row.status), expires_at=row.expires_at,
-                units=tuple(HeldUnit(u.unit_id, u.zone_id, u.label) for u in taken))
+                units=tuple(HeldUnit(u.unit_id, u.zone_id, u.label, u.seat_id, u.row_label, u.seat_number)
+                            for u in taken))

@@ -1,11 +1,14 @@
 """Inventory's tables. Every table but the bus's is tenant-owned (row-level security, tenant_id in
 every unique constraint)."""
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -31,6 +34,7 @@ events = Table(
     Column("on_sale", Boolean, nullable=False),
     Column("max_tickets_per_order", Integer, nullable=False),
     Column("hold_ttl_seconds", Integer, nullable=False),
+    Column("max_tickets_per_buyer", Integer),  # None: the per-order limit also caps each buyer's session total
     Column("published_at", DateTime(timezone=True), nullable=False),  # of the catalog message applied
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("tenant_id", "event_id"),
@@ -56,6 +60,8 @@ zones = Table(
     Column("kind", String(20), nullable=False),  # general | numbered
     Column("capacity", Integer, nullable=False),
     Column("position", Integer, nullable=False),  # order of the zone in the event
+    Column("best_x", Float),  # numbered zones: the point best-available seats are closest to
+    Column("best_y", Float),
     PrimaryKeyConstraint("tenant_id", "zone_id"),
     ForeignKeyConstraint(["tenant_id", "event_id"], ["inventory_events.tenant_id", "inventory_events.event_id"]),
     CheckConstraint("capacity >= 0", name="inventory_zones_capacity"),
@@ -73,12 +79,23 @@ units = Table(
     Column("status", String(20), nullable=False, server_default=text("'available'")),
     Column("hold_id", UUID(as_uuid=True)),  # the hold that has it (held) or bought it (sold)
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Numbered seats only: the catalog's seat (the same in every session) and where it is.
+    Column("seat_id", UUID(as_uuid=True)),
+    Column("row_label", String(50)),
+    Column("seat_number", String(20)),
+    Column("x", Float),
+    Column("y", Float),
+    Column("in_table", Boolean, nullable=False, server_default=text("false")),
     UniqueConstraint("tenant_id", "session_id", "zone_id", "position"),
-    CheckConstraint("status IN ('available', 'held', 'sold')", name="sellable_units_status"),
-    CheckConstraint("(status = 'available') = (hold_id IS NULL)", name="sellable_units_hold"),
+    CheckConstraint("status IN ('available', 'held', 'sold', 'blocked')", name="sellable_units_status_v2"),
+    CheckConstraint("(status IN ('available', 'blocked')) = (hold_id IS NULL)", name="sellable_units_hold_v2"),
     Index("sellable_units_available", "tenant_id", "session_id", "zone_id", "position",
           postgresql_where=text("status = 'available'")),
     Index("sellable_units_by_hold", "tenant_id", "hold_id"),
+    Index("sellable_units_by_seat", "tenant_id", "session_id", "seat_id", unique=True,
+          postgresql_where=text("seat_id IS NOT NULL")),
+    Index("sellable_units_by_row", "tenant_id", "session_id", "zone_id", "row_label", "x",
+          postgresql_where=text("row_label IS NOT NULL")),
 )
 
 # hold_id is chosen by the caller, so it is unique per tenant only: no tenant can probe another's ids.
@@ -97,9 +114,10 @@ holds = Table(
     Column("closed_at", DateTime(timezone=True)),  # when it was confirmed, released or expired
     Column("release_reason", String(200)),
     PrimaryKeyConstraint("tenant_id", "id"),
-    CheckConstraint("status IN ('held', 'confirmed', 'released', 'expired')", name="holds_status"),
+    CheckConstraint("status IN ('held', 'confirmed', 'released', 'expired', 'voided')", name="holds_status_v2"),
     CheckConstraint("quantity > 0", name="holds_quantity"),
     Index("holds_due", "expires_at", postgresql_where=text("status = 'held'")),  # the expiry sweeper's scan
+    Index("holds_by_buyer", "tenant_id", "session_id", "buyer_id", postgresql_where=text("buyer_id IS NOT NULL")),
 )
 
 # The units a hold took, kept after they go back to sale so a hold's answer never changes.
@@ -110,9 +128,35 @@ hold_units = Table(
     Column("unit_id", UUID(as_uuid=True), nullable=False),
     Column("zone_id", UUID(as_uuid=True), nullable=False),
     Column("label", String(250), nullable=False),
+    Column("voided_at", DateTime(timezone=True)),  # sold, then given back on a refund
     PrimaryKeyConstraint("tenant_id", "hold_id", "unit_id"),
     ForeignKeyConstraint(["tenant_id", "hold_id"], ["holds.tenant_id", "holds.id"]),
 )
 
+# A buyer waiting for a sold-out zone; the head is offered released units as a time-limited hold.
+waitlist = Table(
+    "waitlist_entries", metadata,
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("turn", BigInteger, Identity(), nullable=False),  # the order of arrival
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("zone_id", UUID(as_uuid=True), nullable=False),
+    Column("buyer_id", UUID(as_uuid=True), nullable=False),
+    Column("contact_email", String(320)),
+    Column("quantity", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("offer_hold_id", UUID(as_uuid=True)),
+    Column("offer_expires_at", DateTime(timezone=True)),
+    Column("joined_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    CheckConstraint("status IN ('waiting', 'offered', 'left', 'lapsed', 'accepted')", name="waitlist_status"),
+    CheckConstraint("quantity > 0", name="waitlist_quantity"),
+    Index("waitlist_one_live_entry_per_buyer", "tenant_id", "session_id", "zone_id", "buyer_id", unique=True,
+          postgresql_where=text("status IN ('waiting', 'offered')")),
+    Index("waitlist_queue", "tenant_id", "session_id", "zone_id", "turn",
+          postgresql_where=text("status IN ('waiting', 'offered')")),
+)
+
 TENANT_TABLES = ("inventory_events", "inventory_sessions", "inventory_zones", "sellable_units", "holds",
-                 "hold_units")
+                 "hold_units", "waitlist_entries")

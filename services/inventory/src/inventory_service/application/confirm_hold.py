@@ -11,6 +11,7 @@ from taquilla_contracts import Envelope
 from taquilla_contracts.inventory import ConfirmHold, HoldConfirmed, HoldConfirmRejected, SoldUnit
 from taquilla_messaging import PermanentError, publish
 
+from ..adapters.availability_feed import announce_change
 from ..adapters.repository import db_now, load_hold
 from ..adapters.tables import bus, holds, units
 from ..domain.holds import (
@@ -52,6 +53,7 @@ async def confirm_hold(session: AsyncSession, tenant_id: uuid.UUID, hold_id: uui
         units=[SoldUnit(unit_id=u.unit_id, zone_id=u.zone_id, label=u.label) for u in hold.units],
     )
     await publish(session, bus, envelope(confirmed, tenant_id, owner_id=owner_id, cause=cause))
+    await announce_change(session, [hold.session_id])
     return replace(hold, status=HoldStatus.CONFIRMED)
 
 

@@ -12,6 +12,7 @@ from taquilla_contracts.inventory import HoldExpired, UnitsReleased
 from taquilla_messaging import publish_many
 from taquilla_platform.database import Database
 
+from ..adapters.availability_feed import announce_change
 from ..adapters.tables import bus, holds, units
 from ..domain.holds import HoldStatus, UnitStatus
 from .publishing import envelope
@@ -53,5 +54,6 @@ async def expire_due_holds(db: Database, *, batch_size: int) -> int:
                 if (tenant_id, hold_id) == (hold.tenant_id, hold.id)
             )
         await publish_many(session, bus, messages)
+        await announce_change(session, [hold.session_id for hold in due])
         await uow.commit()
         return len(due)

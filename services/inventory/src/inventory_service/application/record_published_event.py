@@ -1,6 +1,7 @@
 """`catalog.event.published`: keep the event's sale rules and create a unit per seat of every session.
 
 Idempotent: a redelivery or a re-publish updates the rules and creates only units that are missing.
+Numbered zones get their units (one per seat) from `catalog.seat_map.published` instead.
 A smaller capacity withdraws units still on sale beyond it; held or sold units are never taken back.
 """
 from __future__ import annotations
@@ -34,7 +35,8 @@ async def record_published_event(uow, message: Envelope, event: EventPublished) 
 
 async def record_event(session: AsyncSession, tenant_id: uuid.UUID, event: EventPublished, *, published_at) -> None:
     rules = {"title": event.title[:300], "on_sale": True, "max_tickets_per_order": event.max_tickets_per_order,
-             "hold_ttl_seconds": event.hold_ttl_seconds, "published_at": published_at}
+             "hold_ttl_seconds": event.hold_ttl_seconds, "published_at": published_at,
+             "max_tickets_per_buyer": getattr(event, "max_tickets_per_buyer", None)}
     upsert = insert(events).values(tenant_id=tenant_id, event_id=event.event_id, **rules)
     applied = (await session.execute(upsert.on_conflict_do_update(
         index_elements=[events.c.tenant_id, events.c.event_id], set_=rules,
@@ -55,6 +57,8 @@ async def record_event(session: AsyncSession, tenant_id: uuid.UUID, event: Event
                                    set_={"starts_at": show.starts_at})
         )
         for zone in event.zones:
+            if zone.kind == "numbered":
+                continue  # its units are its seats, created from catalog.seat_map.published
             capacity = max(zone.capacity, 0)
             await session.execute(CREATE_UNITS, {
                 "tenant_id": str(tenant_id), "session_id": str(show.session_id), "zone_id": str(zone.zone_id),

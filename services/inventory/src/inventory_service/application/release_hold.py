@@ -12,6 +12,7 @@ from taquilla_contracts import Envelope
 from taquilla_contracts.inventory import ReleaseHold, UnitsReleased
 from taquilla_messaging import PermanentError, publish_many
 
+from ..adapters.availability_feed import announce_change
 from ..adapters.repository import load_hold
 from ..adapters.tables import bus, holds, units
 from ..domain.holds import ConfirmedHold, Hold, HoldStatus, NotOwner, UnitStatus, UnknownHold, must_release
@@ -37,6 +38,7 @@ async def release_hold(session: AsyncSession, tenant_id: uuid.UUID, hold_id: uui
         holds.update().where(holds.c.tenant_id == tenant_id, holds.c.id == hold_id)
         .values(status=HoldStatus.RELEASED.value, closed_at=func.now(), release_reason=reason[:200] or None)
     )
+    await announce_change(session, [hold.session_id])
     per_zone = Counter(row.zone_id for row in freed)
     await publish_many(session, bus, [
         envelope(UnitsReleased(session_id=hold.session_id, zone_id=zone_id, quantity=quantity,

@@ -16,12 +16,14 @@ class HoldStatus(StrEnum):
     CONFIRMED = "confirmed"
     RELEASED = "released"
     EXPIRED = "expired"
+    VOIDED = "voided"  # confirmed, then every unit given back on a refund
 
 
 class UnitStatus(StrEnum):
     AVAILABLE = "available"
     HELD = "held"
     SOLD = "sold"
+    BLOCKED = "blocked"  # kept off sale by the organizer
 
 
 class InventoryError(Exception):
@@ -67,6 +69,26 @@ class SoldOut(InventoryError):
     reason = "sold_out"
 
 
+class SeatTaken(InventoryError):
+    reason = "seat_taken"
+
+
+class UnknownSeat(InventoryError):
+    reason = "unknown_seat"
+
+
+class NotSold(InventoryError):
+    reason = "not_sold"
+
+
+class AlreadyWaiting(InventoryError):
+    reason = "already_waiting"
+
+
+class UnknownEntry(InventoryError):
+    reason = "unknown_waitlist_entry"
+
+
 class HoldIdReused(InventoryError):
     reason = "hold_id_reused"
 
@@ -110,11 +132,13 @@ def check_enough(requested: int, available: int) -> None:
 class HoldRequest:
     hold_id: uuid.UUID
     session_id: uuid.UUID
-    zone_id: uuid.UUID
+    zone_id: uuid.UUID | None  # None for seats by id (they say their zone)
     quantity: int
     owner_id: uuid.UUID
     buyer_id: uuid.UUID | None
     ttl_seconds: int
+    seat_ids: tuple[uuid.UUID, ...] = ()  # specific seats: unit ids of the session or catalog seat ids
+    best_available: bool = False  # N adjacent seats of a numbered zone, closest to its best point
 
 
 @dataclass(frozen=True)
@@ -122,6 +146,9 @@ class HeldUnit:
     unit_id: uuid.UUID
     zone_id: uuid.UUID
     label: str
+    seat_id: uuid.UUID | None = None
+    row: str | None = None
+    number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,8 +167,12 @@ class Hold:
         return self.status is HoldStatus.HELD and self.expires_at <= now
 
     def is_retry_of(self, request: HoldRequest) -> bool:
-        return (self.session_id, self.zone_id, self.quantity, self.owner_id) == (
-            request.session_id, request.zone_id, request.quantity, request.owner_id)
+        same = (self.session_id, self.quantity, self.owner_id) == (
+            request.session_id, request.quantity, request.owner_id)
+        if request.seat_ids:
+            asked = set(request.seat_ids)
+            return same and all(u.unit_id in asked or u.seat_id in asked for u in self.units)
+        return same and self.zone_id == request.zone_id
 
 
 def _ensure_owner(hold: Hold, owner_id: uuid.UUID) -> None:
@@ -171,6 +202,21 @@ def must_release(hold: Hold, owner_id: uuid.UUID) -> bool:
     if hold.status is HoldStatus.CONFIRMED:
         raise ConfirmedHold(f"hold {hold.hold_id} is confirmed; its units are sold")
     return hold.status is HoldStatus.HELD
+
+
+def check_buyer_limit(quantity: int, already: int, maximum: int) -> None:
+    """A buyer's live holds and purchases in a session, plus this hold, stay within the session's limit."""
+    if already + quantity > maximum:
+        raise LimitExceeded(f"limit exceeded: at most {maximum} tickets per buyer for this session; "
+                            f"{already} already held or bought, {quantity} asked", limit=maximum, already=already)
+
+
+def must_void(hold: Hold, owner_id: uuid.UUID) -> None:
+    _ensure_owner(hold, owner_id)
+    if hold.status is HoldStatus.VOIDED:
+        return
+    if hold.status is not HoldStatus.CONFIRMED:
+        raise NotSold(f"hold {hold.hold_id} is {hold.status.value}, not sold: release it instead")
 
 
 def check_extendable(hold: Hold, owner_id: uuid.UUID, now: datetime) -> None:

@@ -25,35 +25,57 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%taquilla/inventory/v1/inventory.proto\x12\x15taquilla.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"5\n\x10GeneralAdmission\x12\x0f\n\x07zone_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"\xc7\x01\n\x0bHoldRequest\x12\x0f\n\x07hold_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x05 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x06 \x01(\x05\x12:\n\x07general\x18\n \x01(\x0b\x32\'.taquilla.inventory.v1.GeneralAdmissionH\x00\x42\x0b\n\tselection\";\n\x08HeldUnit\x12\x0f\n\x07unit_id\x18\x01 \x01(\t\x12\x0f\n\x07zone_id\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\"\xc5\x01\n\x0bHoldDetails\x12\x0f\n\x07hold_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x31\n\x06status\x18\x03 \x01(\x0e\x32!.taquilla.inventory.v1.HoldStatus\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x05units\x18\x05 \x03(\x0b\x32\x1f.taquilla.inventory.v1.HeldUnit\"Z\n\rExtendRequest\x12\x0f\n\x07hold_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x04 \x01(\x05\"V\n\x0eReleaseRequest\x12\x0f\n\x07hold_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"F\n\x0e\x43onfirmRequest\x12\x0f\n\x07hold_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\"?\n\x16GetAvailabilityRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\"d\n\x10ZoneAvailability\x12\x0f\n\x07zone_id\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x02 \x01(\x05\x12\x11\n\tavailable\x18\x03 \x01(\x05\x12\x0c\n\x04held\x18\x04 \x01(\x05\x12\x0c\n\x04sold\x18\x05 \x01(\x05\"Z\n\x0c\x41vailability\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x36\n\x05zones\x18\x02 \x03(\x0b\x32\'.taquilla.inventory.v1.ZoneAvailability*\x8d\x01\n\nHoldStatus\x12\x1b\n\x17HOLD_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10HOLD_STATUS_HELD\x10\x01\x12\x19\n\x15HOLD_STATUS_CONFIRMED\x10\x02\x12\x18\n\x14HOLD_STATUS_RELEASED\x10\x03\x12\x17\n\x13HOLD_STATUS_EXPIRED\x10\x04\x32\xc2\x03\n\tInventory\x12N\n\x04Hold\x12\".taquilla.inventory.v1.HoldRequest\x1a\".taquilla.inventory.v1.HoldDetails\x12R\n\x06\x45xtend\x12$.taquilla.inventory.v1.ExtendRequest\x1a\".taquilla.inventory.v1.HoldDetails\x12T\n\x07Release\x12%.taquilla.inventory.v1.ReleaseRequest\x1a\".taquilla.inventory.v1.HoldDetails\x12T\n\x07\x43onfirm\x12%.taquilla.inventory.v1.ConfirmRequest\x1a\".taquilla.inventory.v1.HoldDetails\x12\x65\n\x0fGetAvailability\x12-.taquilla.inventory.v1.GetAvailabilityRequest\x1a#.taquilla.inventory.v1.Availabilityb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%taquilla/inventory/v1/inventory.proto\x12\x15taquilla.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"5\n\x10GeneralAdmission\x12\x0f\n\x07zone_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"\xbe\x02\n\x0bHoldRequest\x12\x0f\n\x07hold_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x05 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x06 \x01(\x05\x12:\n\x07general\x18\n \x01(\x0b\x32\'.taquilla.inventory.v1.GeneralAdmissionH\x00\x12\x35\n\x05seats\x18\x0b \x01(\x0b\x32$.taquilla.inventory.v1.SpecificSeatsH\x00\x12>\n\x0e\x62\x65st_available\x18\x0c \x01(\x0b\x32$.taquilla.inventory.v1.BestAvailableH\x00\x42\x0b\n\tselection\"!\n\rSpecificSeats\x12\x10\n\x08seat_ids\x18\x01 \x03(\t\"2\n\rBestAvailable\x12\x0f\n\x07zone_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"i\n\x08HeldUnit\x12\x0f\n\x07unit_id\x18\x01 \x01(\t\x12\x0f\n\x07zone_id\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12\x0f\n\x07seat_id\x18\x04 \x01(\t\x12\x0b\n\x03row\x18\x05 \x01(\t\x12\x0e\n\x06number\x18\x06 \x01(\t\"\xc5\x01\n\x0bHoldDetails\x12\x0f\n\x07hold_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x31\n\x06status\x18\x03 \x01(\x0e\x32!.taquilla.inventory.v1.HoldStatus\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x05units\x18\x05 \x03(\x0b\x32\x1f.taquilla.inventory.v1.HeldUnit\"Z\n\rExtendRequest\x12\x0f\n\x07hold_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x04 \x01(\x05\"V\n\x0eReleaseRequest\x12\x0f\n\x07hold_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"F\n\x0e\x43onfirmRequest\x12\x0f\n\x07hold_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\"V\n\x16GetAvailabilityRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x15\n\rinclude_seats\x18\x03 \x01(\x08\"u\n\x10ZoneAvailability\x12\x0f\n\x07zone_id\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x02 \x01(\x05\x12\x11\n\tavailable\x18\x03 \x01(\x05\x12\x0c\n\x04held\x18\x04 \x01(\x05\x12\x0c\n\x04sold\x18\x05 \x01(\x05\x12\x0f\n\x07\x62locked\x18\x06 \x01(\x05\"\xa4\x01\n\x10SeatAvailability\x12\x0f\n\x07unit_id\x18\x01 \x01(\t\x12\x0f\n\x07seat_id\x18\x02 \x01(\t\x12\x0f\n\x07zone_id\x18\x03 \x01(\t\x12\r\n\x05label\x18\x04 \x01(\t\x12\x0b\n\x03row\x18\x05 \x01(\t\x12\x0e\n\x06number\x18\x06 \x01(\t\x12\x31\n\x06status\x18\x07 \x01(\x0e\x32!.taquilla.inventory.v1.SeatStatus\"\x92\x01\n\x0c\x41vailability\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x36\n\x05zones\x18\x02 \x03(\x0b\x32\'.taquilla.inventory.v1.ZoneAvailability\x12\x36\n\x05seats\x18\x03 \x03(\x0b\x32\'.taquilla.inventory.v1.SeatAvailability\"e\n\x0bVoidRequest\x12\x0f\n\x07hold_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x10\n\x08unit_ids\x18\x04 \x03(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"X\n\x18WatchAvailabilityRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x15\n\rinclude_seats\x18\x03 \x01(\x08\"a\n\x12\x41vailabilityChange\x12\x39\n\x0c\x61vailability\x18\x01 \x01(\x0b\x32#.taquilla.inventory.v1.Availability\x12\x10\n\x08sequence\x18\x02 \x01(\x04\"\x9a\x01\n\x13JoinWaitlistRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\x0f\n\x07zone_id\x18\x04 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\x05\x12\x15\n\rcontact_email\x18\x07 \x01(\t\"M\n\x14WaitlistEntryRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x03 \x01(\t\"\xee\x01\n\rWaitlistEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x0f\n\x07zone_id\x18\x03 \x01(\t\x12\x10\n\x08quantity\x18\x04 \x01(\x05\x12\x35\n\x06status\x18\x05 \x01(\x0e\x32%.taquilla.inventory.v1.WaitlistStatus\x12\x10\n\x08position\x18\x06 \x01(\x05\x12\x15\n\roffer_hold_id\x18\x07 \x01(\t\x12\x34\n\x10offer_expires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xa5\x01\n\nHoldStatus\x12\x1b\n\x17HOLD_STATUS_UNSPECIFIED\x10\x00\x12\x14\n\x10HOLD_STATUS_HELD\x10\x01\x12\x19\n\x15HOLD_STATUS_CONFIRMED\x10\x02\x12\x18\n\x14HOLD_STATUS_RELEASED\x10\x03\x12\x17\n\x13HOLD_STATUS_EXPIRED\x10\x04\x12\x16\n\x12HOLD_STATUS_VOIDED\x10\x05*\x89\x01\n\nSeatStatus\x12\x1b\n\x17SEAT_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15SEAT_STATUS_AVAILABLE\x10\x01\x12\x14\n\x10SEAT_STATUS_HELD\x10\x02\x12\x14\n\x10SEAT_STATUS_SOLD\x10\x03\x12\x17\n\x13SEAT_STATUS_BLOCKED\x10\x04*\xbf\x01\n\x0eWaitlistStatus\x12\x1f\n\x1bWAITLIST_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17WAITLIST_STATUS_WAITING\x10\x01\x12\x1b\n\x17WAITLIST_STATUS_OFFERED\x10\x02\x12\x18\n\x14WAITLIST_STATUS_LEFT\x10\x03\x12\x1a\n\x16WAITLIST_STATUS_LAPSED\x10\x04\x12\x1c\n\x18WAITLIST_STATUS_ACCEPTED\x10\x05\x32\xb2\x07\n\tInventory\x12N\n\x04Hold\x12\".taquilla.inventory.v1.HoldRequest\x1a\".taquilla.inventory.v1.HoldDetails\x12R\n\x06\x45xtend\x12$.taquilla.inventory.v1.ExtendRequest\x1a\".taquilla.inventory.v1.HoldDetails\x12T\n\x07Release\x12%.taquilla.inventory.v1.ReleaseRequest\x1a\".taquilla.inventory.v1.HoldDetails\x12T\n\x07\x43onfirm\x12%.taquilla.inventory.v1.ConfirmRequest\x1a\".taquilla.inventory.v1.HoldDetails\x12\x65\n\x0fGetAvailability\x12-.taquilla.inventory.v1.GetAvailabilityRequest\x1a#.taquilla.inventory.v1.Availability\x12N\n\x04Void\x12\".taquilla.inventory.v1.VoidRequest\x1a\".taquilla.inventory.v1.HoldDetails\x12q\n\x11WatchAvailability\x12/.taquilla.inventory.v1.WatchAvailabilityRequest\x1a).taquilla.inventory.v1.AvailabilityChange0\x01\x12`\n\x0cJoinWaitlist\x12*.taquilla.inventory.v1.JoinWaitlistRequest\x1a$.taquilla.inventory.v1.WaitlistEntry\x12\x62\n\rLeaveWaitlist\x12+.taquilla.inventory.v1.WaitlistEntryRequest\x1a$.taquilla.inventory.v1.WaitlistEntry\x12\x65\n\x10GetWaitlistEntry\x12+.taquilla.inventory.v1.WaitlistEntryRequest\x1a$.taquilla.inventory.v1.WaitlistEntryb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'taquilla.inventory.v1.inventory_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_HOLDSTATUS']._serialized_start=1127
-  _globals['_HOLDSTATUS']._serialized_end=1268
+  _globals['_HOLDSTATUS']._serialized_start=2412
+  _globals['_HOLDSTATUS']._serialized_end=2577
+  _globals['_SEATSTATUS']._serialized_start=2580
+  _globals['_SEATSTATUS']._serialized_end=2717
+  _globals['_WAITLISTSTATUS']._serialized_start=2720
+  _globals['_WAITLISTSTATUS']._serialized_end=2911
   _globals['_GENERALADMISSION']._serialized_start=97
   _globals['_GENERALADMISSION']._serialized_end=150
   _globals['_HOLDREQUEST']._serialized_start=153
-  _globals['_HOLDREQUEST']._serialized_end=352
-  _globals['_HELDUNIT']._serialized_start=354
-  _globals['_HELDUNIT']._serialized_end=413
-  _globals['_HOLDDETAILS']._serialized_start=416
-  _globals['_HOLDDETAILS']._serialized_end=613
-  _globals['_EXTENDREQUEST']._serialized_start=615
-  _globals['_EXTENDREQUEST']._serialized_end=705
-  _globals['_RELEASEREQUEST']._serialized_start=707
-  _globals['_RELEASEREQUEST']._serialized_end=793
-  _globals['_CONFIRMREQUEST']._serialized_start=795
-  _globals['_CONFIRMREQUEST']._serialized_end=865
-  _globals['_GETAVAILABILITYREQUEST']._serialized_start=867
-  _globals['_GETAVAILABILITYREQUEST']._serialized_end=930
-  _globals['_ZONEAVAILABILITY']._serialized_start=932
-  _globals['_ZONEAVAILABILITY']._serialized_end=1032
-  _globals['_AVAILABILITY']._serialized_start=1034
-  _globals['_AVAILABILITY']._serialized_end=1124
-  _globals['_INVENTORY']._serialized_start=1271
-  _globals['_INVENTORY']._serialized_end=1721
+  _globals['_HOLDREQUEST']._serialized_end=471
+  _globals['_SPECIFICSEATS']._serialized_start=473
+  _globals['_SPECIFICSEATS']._serialized_end=506
+  _globals['_BESTAVAILABLE']._serialized_start=508
+  _globals['_BESTAVAILABLE']._serialized_end=558
+  _globals['_HELDUNIT']._serialized_start=560
+  _globals['_HELDUNIT']._serialized_end=665
+  _globals['_HOLDDETAILS']._serialized_start=668
+  _globals['_HOLDDETAILS']._serialized_end=865
+  _globals['_EXTENDREQUEST']._serialized_start=867
+  _globals['_EXTENDREQUEST']._serialized_end=957
+  _globals['_RELEASEREQUEST']._serialized_start=959
+  _globals['_RELEASEREQUEST']._serialized_end=1045
+  _globals['_CONFIRMREQUEST']._serialized_start=1047
+  _globals['_CONFIRMREQUEST']._serialized_end=1117
+  _globals['_GETAVAILABILITYREQUEST']._serialized_start=1119
+  _globals['_GETAVAILABILITYREQUEST']._serialized_end=1205
+  _globals['_ZONEAVAILABILITY']._serialized_start=1207
+  _globals['_ZONEAVAILABILITY']._serialized_end=1324
+  _globals['_SEATAVAILABILITY']._serialized_start=1327
+  _globals['_SEATAVAILABILITY']._serialized_end=1491
+  _globals['_AVAILABILITY']._serialized_start=1494
+  _globals['_AVAILABILITY']._serialized_end=1640
+  _globals['_VOIDREQUEST']._serialized_start=1642
+  _globals['_VOIDREQUEST']._serialized_end=1743
+  _globals['_WATCHAVAILABILITYREQUEST']._serialized_start=1745
+  _globals['_WATCHAVAILABILITYREQUEST']._serialized_end=1833
+  _globals['_AVAILABILITYCHANGE']._serialized_start=1835
+  _globals['_AVAILABILITYCHANGE']._serialized_end=1932
+  _globals['_JOINWAITLISTREQUEST']._serialized_start=1935
+  _globals['_JOINWAITLISTREQUEST']._serialized_end=2089
+  _globals['_WAITLISTENTRYREQUEST']._serialized_start=2091
+  _globals['_WAITLISTENTRYREQUEST']._serialized_end=2168
+  _globals['_WAITLISTENTRY']._serialized_start=2171
+  _globals['_WAITLISTENTRY']._serialized_end=2409
+  _globals['_INVENTORY']._serialized_start=2914
+  _globals['_INVENTORY']._serialized_end=3860
 # @@protoc_insertion_point(module_scope)

@@ -59,6 +59,31 @@ class InventoryStub:
                 request_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.GetAvailabilityRequest.SerializeToString,
                 response_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.Availability.FromString,
                 _registered_method=True)
+        self.Void = channel.unary_unary(
+                '/taquilla.inventory.v1.Inventory/Void',
+                request_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.VoidRequest.SerializeToString,
+                response_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.HoldDetails.FromString,
+                _registered_method=True)
+        self.WatchAvailability = channel.unary_stream(
+                '/taquilla.inventory.v1.Inventory/WatchAvailability',
+                request_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WatchAvailabilityRequest.SerializeToString,
+                response_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.AvailabilityChange.FromString,
+                _registered_method=True)
+        self.JoinWaitlist = channel.unary_unary(
+                '/taquilla.inventory.v1.Inventory/JoinWaitlist',
+                request_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.JoinWaitlistRequest.SerializeToString,
+                response_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntry.FromString,
+                _registered_method=True)
+        self.LeaveWaitlist = channel.unary_unary(
+                '/taquilla.inventory.v1.Inventory/LeaveWaitlist',
+                request_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntryRequest.SerializeToString,
+                response_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntry.FromString,
+                _registered_method=True)
+        self.GetWaitlistEntry = channel.unary_unary(
+                '/taquilla.inventory.v1.Inventory/GetWaitlistEntry',
+                request_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntryRequest.SerializeToString,
+                response_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntry.FromString,
+                _registered_method=True)
 
 
 class InventoryServicer:
@@ -99,6 +124,39 @@ class InventoryServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Void(self, request, context):
+        """Sold -> available again (a refund): all the hold's units, or the listed ones.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchAvailability(self, request, context):
+        """The session's availability now, then again after every change (live seat maps).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def JoinWaitlist(self, request, context):
+        """Waitlist of a session's zone: join with a quantity, leave, see your position.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LeaveWaitlist(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWaitlistEntry(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InventoryServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -126,6 +184,31 @@ def add_InventoryServicer_to_server(servicer, server):
                     servicer.GetAvailability,
                     request_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.GetAvailabilityRequest.FromString,
                     response_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.Availability.SerializeToString,
+            ),
+            'Void': grpc.unary_unary_rpc_method_handler(
+                    servicer.Void,
+                    request_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.VoidRequest.FromString,
+                    response_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.HoldDetails.SerializeToString,
+            ),
+            'WatchAvailability': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchAvailability,
+                    request_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WatchAvailabilityRequest.FromString,
+                    response_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.AvailabilityChange.SerializeToString,
+            ),
+            'JoinWaitlist': grpc.unary_unary_rpc_method_handler(
+                    servicer.JoinWaitlist,
+                    request_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.JoinWaitlistRequest.FromString,
+                    response_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntry.SerializeToString,
+            ),
+            'LeaveWaitlist': grpc.unary_unary_rpc_method_handler(
+                    servicer.LeaveWaitlist,
+                    request_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntryRequest.FromString,
+                    response_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntry.SerializeToString,
+            ),
+            'GetWaitlistEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWaitlistEntry,
+                    request_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntryRequest.FromString,
+                    response_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntry.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -263,6 +346,141 @@ class Inventory:
             '/taquilla.inventory.v1.Inventory/GetAvailability',
             taquilla_dot_inventory_dot_v1_dot_inventory__pb2.GetAvailabilityRequest.SerializeToString,
             taquilla_dot_inventory_dot_v1_dot_inventory__pb2.Availability.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Void(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/taquilla.inventory.v1.Inventory/Void',
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.VoidRequest.SerializeToString,
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.HoldDetails.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchAvailability(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/taquilla.inventory.v1.Inventory/WatchAvailability',
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WatchAvailabilityRequest.SerializeToString,
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.AvailabilityChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def JoinWaitlist(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/taquilla.inventory.v1.Inventory/JoinWaitlist',
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.JoinWaitlistRequest.SerializeToString,
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LeaveWaitlist(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/taquilla.inventory.v1.Inventory/LeaveWaitlist',
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntryRequest.SerializeToString,
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWaitlistEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/taquilla.inventory.v1.Inventory/GetWaitlistEntry',
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntryRequest.SerializeToString,
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntry.FromString,
             options,
             channel_credentials,
             insecure,

@@ -20,6 +20,11 @@ STATUS_CODES: dict[type[domain.InventoryError], grpc.StatusCode] = {
     domain.ConfirmedHold: grpc.StatusCode.FAILED_PRECONDITION,
     domain.LimitExceeded: grpc.StatusCode.RESOURCE_EXHAUSTED,
     domain.SoldOut: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    domain.SeatTaken: grpc.StatusCode.FAILED_PRECONDITION,
+    domain.UnknownSeat: grpc.StatusCode.NOT_FOUND,
+    domain.NotSold: grpc.StatusCode.FAILED_PRECONDITION,
+    domain.AlreadyWaiting: grpc.StatusCode.ALREADY_EXISTS,
+    domain.UnknownEntry: grpc.StatusCode.NOT_FOUND,
     domain.NotOwner: grpc.StatusCode.PERMISSION_DENIED,
     domain.HoldIdReused: grpc.StatusCode.ALREADY_EXISTS,
 }
