@@ -21,3 +21,5 @@ class DocumentIssued(Event):
     total_minor: int
     currency: str
     issued_at: datetime
+    point_of_sale: str = "online"  # "online" or "terminal:<code>" (a box office)
+    references_document_id: uuid.UUID | None = None  # a credit note: the invoice it corrects

@@ -1,8 +1,11 @@
 """Everything fiscal consumes, in one place."""
-from taquilla_contracts.orders import IssueFiscalDocument
+from taquilla_contracts.catalog import EventPublished
+from taquilla_contracts.gateway import TenantRegistered
+from taquilla_contracts.orders import IssueFiscalDocument, OrderPlaced
 from taquilla_messaging import Subscriptions
 
-from ...application.issue_document import issue_fiscal_document
+from ...application.issue_document import issue_fiscal_document, record_event, record_order
+from ...application.organizers import record_organizer
 
 
 def subscriptions(settings) -> Subscriptions:
@@ -11,5 +14,17 @@ def subscriptions(settings) -> Subscriptions:
     @subs.on(IssueFiscalDocument)
     async def _issue(uow, envelope, command):
         await issue_fiscal_document(uow, envelope, command, settings)
+
+    @subs.on(TenantRegistered)
+    async def _organizer(uow, envelope, registered):
+        await record_organizer(uow, registered)
+
+    @subs.on(OrderPlaced)
+    async def _order(uow, envelope, placed):
+        await record_order(uow, placed)
+
+    @subs.on(EventPublished)
+    async def _event(uow, envelope, published):
+        await record_event(uow, published)
 
     return subs

@@ -1,0 +1,84 @@
+"""Append to and verify the tenant's hash-chained fiscal audit log."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from taquilla_contracts.envelope import uuid7
+
+from ..adapters.tables import audit_chain_heads, audit_entries, fiscal_documents
+from ..domain.audit import GENESIS, digest, entry_hash
+
+DOCUMENT_ISSUED = "document.issued"
+CREDIT_NOTE_ISSUED = "credit_note.issued"
+NUMBERS_VOIDED = "numbers.voided"
+DAY_CLOSED = "day.closed"
+
+
+async def append_audit(session, tenant_id: uuid.UUID, kind: str, subject_id: uuid.UUID | None, payload: dict) -> int:
+    """Add one entry in the caller's transaction; the head row lock keeps the chain linear."""
+    await session.execute(insert(audit_chain_heads).values(tenant_id=tenant_id, last_sequence=0, last_hash=GENESIS)
+                          .on_conflict_do_nothing())
+    head = (await session.execute(select(audit_chain_heads).where(audit_chain_heads.c.tenant_id == tenant_id)
+                                  .with_for_update())).one()
+    sequence = head.last_sequence + 1
+    recorded_at = datetime.now(UTC)
+    payload = _plain(payload)
+    hashed = entry_hash(head.last_hash, sequence, kind, str(subject_id) if subject_id else None, payload, recorded_at)
+    await session.execute(audit_entries.insert().values(
+        id=uuid7(), tenant_id=tenant_id, sequence=sequence, kind=kind, subject_id=subject_id, payload=payload,
+        recorded_at=recorded_at, previous_hash=head.last_hash, hash=hashed))
+    await session.execute(audit_chain_heads.update().where(audit_chain_heads.c.tenant_id == tenant_id)
+                          .values(last_sequence=sequence, last_hash=hashed))
+    return sequence
+
+
+def _plain(payload: dict) -> dict:
+    import json
+
+    from ..domain.audit import canonical
+    return json.loads(canonical(payload))
+
+
+async def verify_chain(session, tenant_id: uuid.UUID) -> dict:
+    """Walk the chain from the start; report the first entry whose link or content does not hold."""
+    previous = GENESIS
+    expected_sequence = 1
+    checked = 0
+    rows = (await session.execute(select(audit_entries).order_by(audit_entries.c.sequence))).all()
+    documents = {row.id: document_digest(dict(row._mapping)) for row in (await session.execute(
+        select(fiscal_documents))).all()}
+    for row in rows:
+        problem = None
+        if row.sequence != expected_sequence:
+            problem = f"entry {expected_sequence} is missing"
+        elif row.previous_hash != previous:
+            problem = "the entry does not point to the hash of the entry before it"
+        elif entry_hash(row.previous_hash, row.sequence, row.kind, str(row.subject_id) if row.subject_id else None,
+                        row.payload, row.recorded_at) != row.hash:
+            problem = "the entry's content does not match its hash"
+        elif row.kind in (DOCUMENT_ISSUED, CREDIT_NOTE_ISSUED) and \
+                documents.get(row.subject_id) != row.payload.get("digest"):
+            problem = "the fiscal document no longer matches what was recorded"
+        if problem:
+            return {"valid": False, "entries_checked": checked, "first_broken": {
+                "sequence": expected_sequence, "entry_id": str(row.id), "kind": row.kind, "problem": problem}}
+        previous = row.hash
+        expected_sequence += 1
+        checked += 1
+    head = (await session.execute(select(audit_chain_heads).where(audit_chain_heads.c.tenant_id == tenant_id))).first()
+    if head is not None and (head.last_sequence != checked or head.last_hash != previous):
+        return {"valid": False, "entries_checked": checked, "first_broken": {
+            "sequence": checked + 1, "entry_id": None, "kind": None,
+            "problem": "entries after this point were removed"}}
+    return {"valid": True, "entries_checked": checked, "first_broken": None, "last_hash": previous}
+
+
+def document_digest(values: dict) -> str:
+    """What the audit entry pins of a document: every field a reader relies on."""
+    keys = ("id", "series_id", "document_type", "number", "formatted_number", "order_id", "buyer", "lines",
+            "currency", "subtotal_minor", "tax_minor", "total_minor", "taxes", "organizer", "payment_method",
+            "issued_at", "references_document_id", "point_of_sale", "cashier")
+    return digest({k: values.get(k) for k in keys})
