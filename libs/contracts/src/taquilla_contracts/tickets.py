@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from .envelope import Event
+from .envelope import Command, Event
 
 
 class IssuedTicket(BaseModel):
@@ -25,3 +27,69 @@ class TicketsIssued(Event):
     order_id: uuid.UUID
     signing_key_id: str
     tickets: list[IssuedTicket]
+
+
+class VoidTickets(Command):
+    """Void tickets so that no door admits them any more (orders sends it on a refund or cancellation).
+
+    Either `order_id` (every ticket of the order) or `ticket_ids`, or both (only those of the order).
+    """
+
+    TYPE = "tickets.void_tickets"
+
+    order_id: uuid.UUID | None = None
+    ticket_ids: list[uuid.UUID] = Field(default_factory=list)
+    reason: Literal["refunded", "cancelled"]
+
+
+class TicketsVoided(Event):
+    TYPE = "tickets.tickets.voided"
+
+    order_id: uuid.UUID | None = None
+    ticket_ids: list[uuid.UUID]
+    reason: str
+
+
+class TicketTransferred(Event):
+    """A ticket changed hands: the old QR is refused from now on, the new one admits."""
+
+    TYPE = "tickets.ticket.transferred"
+
+    ticket_id: uuid.UUID
+    order_id: uuid.UUID
+    event_title: str
+    from_email: str
+    to_email: str
+    to_name: str
+    qr_payload: str
+    transferred_at: datetime
+
+
+class TicketTransferOffered(Event):
+    """A holder offered a ticket to someone's email (notifications tells the recipient)."""
+
+    TYPE = "tickets.transfer.offered"
+
+    transfer_id: uuid.UUID
+    ticket_id: uuid.UUID
+    event_title: str
+    session_starts_at: datetime
+    from_name: str
+    from_email: str
+    to_email: str
+    to_name: str | None = None
+
+
+class TicketCheckedIn(Event):
+    """A ticket passed a door (an entry or an exit), online or uploaded from an offline device."""
+
+    TYPE = "tickets.ticket.checked_in"
+
+    ticket_id: uuid.UUID
+    order_id: uuid.UUID
+    event_id: uuid.UUID
+    list_id: uuid.UUID
+    door: str
+    direction: Literal["entry", "exit"]
+    mode: Literal["online", "offline"]
+    scanned_at: datetime

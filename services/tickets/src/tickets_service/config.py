@@ -1,4 +1,4 @@
-from pydantic import BaseModel, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from taquilla_platform.settings import (
     AuthSettings,
     BrokerSettings,
@@ -23,6 +23,17 @@ class SigningSettings(BaseModel):
         return value
 
 
+class DeviceSettings(BaseModel):
+    pairing_code_ttl_seconds: int = Field(900, ge=60)  # how long an operator's pairing code can be used
+    token_ttl_seconds: int = Field(400 * 24 * 3600, ge=3600)  # a paired device signs in again after this
+
+
+class TransferDefaults(BaseModel):
+    # Until the organizer sets an event's rules: how often a ticket may change hands, and until when.
+    max_transfers: int = Field(1, ge=0)
+    cutoff_minutes: int = Field(60, ge=0)
+
+
 class Settings(ServiceSettings):
     model_config = settings_config("TICKETS_")
 
@@ -31,3 +42,5 @@ class Settings(ServiceSettings):
     auth: AuthSettings
     http: HttpSettings = HttpSettings(port=8006)
     signing: SigningSettings
+    devices: DeviceSettings = DeviceSettings()
+    transfers: TransferDefaults = TransferDefaults()

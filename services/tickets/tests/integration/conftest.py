@@ -6,7 +6,7 @@ import pytest
 from taquilla_contracts import Envelope
 from taquilla_contracts.common import Buyer
 from taquilla_contracts.orders import IssueTickets, TicketUnit
-from taquilla_devtools.testing import service_harness
+from taquilla_devtools.testing import eventually, service_harness, staff
 
 
 @pytest.fixture
@@ -55,3 +55,58 @@ class Orders:
 @pytest.fixture
 def orders(h) -> Orders:
     return Orders(h)
+
+
+class Doors:
+    """The organizer's staff setting up doors, devices pairing, and tickets to scan."""
+
+    def __init__(self, harness, orders: Orders):
+        self.h = harness
+        self.orders = orders
+
+    async def issue(self, tenant_id: uuid.UUID, *, event_id: uuid.UUID, units: int = 1,
+                    zone_id: uuid.UUID | None = None, holder_id: uuid.UUID | None = None,
+                    starts_in: timedelta = timedelta(days=30)) -> list[dict]:
+        """Tickets of one paid order, as their holder sees them (with their QR)."""
+        command = self.orders.command(tenant_id, units=units, holder_id=holder_id or uuid.uuid4())
+        zone = zone_id or command.units[0].zone_id
+        command = command.model_copy(update={
+            "event_id": event_id, "session_starts_at": datetime.now(UTC) + starts_in,
+            "units": [u.model_copy(update={"zone_id": zone}) for u in command.units]})
+        await self.h.publish(self.orders.envelope(command, tenant_id))
+        headers = staff(tenant_id)
+
+        async def issued():
+            found = await self.orders.tickets(headers, command.order_id)
+            return found if len(found) == units else None
+        return await eventually(issued)
+
+    async def new_list(self, tenant_id: uuid.UUID, event_id: uuid.UUID, **fields) -> dict:
+        body = {"event_id": str(event_id), "name": fields.pop("name", f"List {uuid.uuid4().hex[:6]}"), **fields}
+        response = await self.h.client.post("/api/v1/tickets/lists", json=body, headers=staff(tenant_id))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def register(self, tenant_id: uuid.UUID, list_id: str, door: str = "Puerta 1") -> dict:
+        response = await self.h.client.post("/api/v1/tickets/devices", headers=staff(tenant_id, ("event_operator",)),
+                                            json={"name": f"Scanner {door}", "list_id": list_id, "door": door})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def device(self, tenant_id: uuid.UUID, list_id: str, door: str = "Puerta 1") -> dict[str, str]:
+        """A paired scanner: the headers it sends."""
+        registered = await self.register(tenant_id, list_id, door)
+        response = await self.h.client.post("/api/v1/tickets/devices/pair", json={"code": registered["pairing_code"]})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Device {response.json()['device_token']}"}
+
+    async def scan(self, device: dict[str, str], qr: str, direction: str = "entry") -> dict:
+        response = await self.h.client.post("/api/v1/tickets/scanner/scans", headers=device,
+                                            json={"qr": qr, "direction": direction})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+def doors(h, orders) -> Doors:
+    return Doors(h, orders)

@@ -1,9 +1,12 @@
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -17,9 +20,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import UUID
 from taquilla_messaging import messaging_tables
+from taquilla_platform.idempotency import idempotency_table
 
 metadata = MetaData()
 bus = messaging_tables(metadata)
+idempotency = idempotency_table(metadata)
 
 # Several keys per organizer (rotation); the partial unique index keeps exactly one active, and is
 # the ON CONFLICT target that makes creating the first key safe when two orders race for it.
@@ -67,6 +72,11 @@ tickets = Table(
     Column("signing_key_id", UUID(as_uuid=True), ForeignKey("signing_keys.id"), nullable=False),
     Column("qr_payload", Text, nullable=False),
     Column("issued_at", DateTime(timezone=True), nullable=False),
+    # A transfer re-signs the QR with the next generation: codes of an earlier generation are refused.
+    Column("qr_generation", Integer, nullable=False, server_default=text("0")),
+    Column("transfer_count", Integer, nullable=False, server_default=text("0")),
+    Column("void_reason", String(20)),  # refunded / cancelled
+    Column("voided_at", DateTime(timezone=True)),
     UniqueConstraint("tenant_id", "order_id", "unit_id"),  # one set of tickets per order, however often asked
     # A seat or place is sold to one valid ticket at a time (a voided one frees it for resale).
     Index("tickets_one_valid_per_unit", "tenant_id", "unit_id", unique=True,
@@ -75,4 +85,117 @@ tickets = Table(
     CheckConstraint("price_minor >= 0", name="tickets_price_not_negative"),
     Index("tickets_by_order", "order_id"),  # the holder's lookup runs across organizers
     Index("tickets_by_holder", "holder_user_id"),
+)
+
+# The organizer's legal identity, as the gateway publishes it (printed on every PDF ticket).
+organizers = Table(
+    "organizers", metadata,
+    Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    Column("slug", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("legal_name", String(300), nullable=False),
+    Column("tax_id", String(50), nullable=False),
+    Column("registry_number", String(100)),
+    Column("address", String(500)),
+    Column("city", String(200)),
+    Column("country", String(2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# What the organizer allows holders to do with an event's tickets.
+event_rules = Table(
+    "event_rules", metadata,
+    Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), primary_key=True),
+    Column("max_transfers", Integer, nullable=False),
+    Column("transfer_cutoff_minutes", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("max_transfers >= 0", name="event_rules_max_transfers"),
+    CheckConstraint("transfer_cutoff_minutes >= 0", name="event_rules_cutoff"),
+)
+
+checkin_lists = Table(
+    "checkin_lists", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("zone_ids", ARRAY(UUID(as_uuid=True)), nullable=False),  # empty: every zone of the event
+    Column("doors", ARRAY(String(100)), nullable=False),  # empty: any door name
+    Column("allow_reentry", Boolean, nullable=False),
+    Column("max_entries", Integer),  # None: no cap
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("tenant_id", "event_id", "name"),
+    CheckConstraint("max_entries IS NULL OR max_entries >= 1", name="checkin_lists_max_entries"),
+)
+
+scanner_devices = Table(
+    "scanner_devices", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("list_id", UUID(as_uuid=True), ForeignKey("checkin_lists.id"), nullable=False),
+    Column("door", String(100), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("pairing_code_hash", String(64)),  # SHA-256; cleared once used
+    Column("pairing_expires_at", DateTime(timezone=True)),
+    Column("token_hash", String(64)),  # SHA-256 of the device token; the token itself is never stored
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("paired_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    CheckConstraint("status IN ('pending', 'active', 'revoked')", name="scanner_devices_status"),
+    Index("scanner_devices_pairing_code", "pairing_code_hash", unique=True,
+          postgresql_where=text("pairing_code_hash IS NOT NULL")),
+)
+
+# Every scan, accepted or refused, online or uploaded later. `passed` marks the scans that let a person
+# through (or, uploaded, say they did); the merge replays them in scan time order.
+scans = Table(
+    "scans", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("list_id", UUID(as_uuid=True), nullable=False),
+    Column("device_id", UUID(as_uuid=True), nullable=False),
+    Column("door", String(100), nullable=False),
+    Column("ticket_id", UUID(as_uuid=True)),
+    Column("direction", String(10), nullable=False),
+    Column("mode", String(10), nullable=False),
+    Column("result", String(30), nullable=False),
+    Column("reason", Text),
+    Column("passed", Boolean, nullable=False, server_default=text("false")),
+    Column("duplicate_of", UUID(as_uuid=True)),
+    Column("client_scan_id", UUID(as_uuid=True)),
+    Column("scanned_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("seq", BigInteger, Identity(), nullable=False),  # the peer-sync feed's cursor
+    UniqueConstraint("tenant_id", "device_id", "client_scan_id"),  # a re-upload adds nothing
+    CheckConstraint("direction IN ('entry', 'exit')", name="scans_direction"),
+    CheckConstraint("mode IN ('online', 'offline')", name="scans_mode"),
+    Index("scans_by_ticket", "ticket_id", "list_id"),
+    Index("scans_by_event", "tenant_id", "event_id"),
+    Index("scans_by_list_seq", "list_id", "seq"),
+)
+
+ticket_transfers = Table(
+    "ticket_transfers", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("ticket_id", UUID(as_uuid=True), ForeignKey("tickets.id"), nullable=False),
+    Column("from_name", String(200), nullable=False),
+    Column("from_email", String(320), nullable=False),
+    Column("from_user_id", UUID(as_uuid=True)),
+    Column("to_email", String(320), nullable=False),
+    Column("to_name", String(200)),
+    Column("to_user_id", UUID(as_uuid=True)),
+    Column("status", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("decided_at", DateTime(timezone=True)),
+    CheckConstraint("status IN ('pending', 'accepted', 'cancelled')", name="ticket_transfers_status"),
+    Index("ticket_transfers_one_pending", "ticket_id", unique=True, postgresql_where=text("status = 'pending'")),
+    Index("ticket_transfers_to", "to_email"),
 )

@@ -29,6 +29,7 @@ def ticket_view(row) -> dict:
                    "user_id": str(row.holder_user_id) if row.holder_user_id else None},
         "price_minor": row.price_minor, "currency": row.currency, "fiscal_number": row.fiscal_number,
         "signing_key_id": row.kid, "qr_payload": row.qr_payload, "issued_at": row.issued_at.isoformat(),
+        "void_reason": row.void_reason, "transfer_count": row.transfer_count,
     }
 
 

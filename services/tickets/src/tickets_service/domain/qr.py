@@ -3,8 +3,8 @@
     TQ1.<kid>.<b64url(payload)>.<b64url(signature)>
 
 `payload` is canonical JSON (sorted keys, no spaces, ASCII) of the ticket's claims:
-`tk` ticket id, `ev` event id, `se` session id, `tn` tenant (organizer) id and `iat` issue time
-(Unix seconds); ids in their usual UUID spelling, as the API shows them. About 360 characters. The Ed25519 signature covers the ASCII bytes of
+`tk` ticket id, `ev` event id, `se` session id, `tn` tenant (organizer) id, `iat` issue time
+(Unix seconds) and, after a transfer, `g` the code's generation; ids in their usual UUID spelling, as the API shows them. About 360 characters. The Ed25519 signature covers the ASCII bytes of
 `TQ1.<kid>.<b64url(payload)>`, so the version and the key id are signed too. base64url has no
 padding. A scanner holding the organizer's public keys (GET /api/v1/tickets/keys/{tenant_id})
 verifies a ticket offline.
@@ -40,10 +40,15 @@ class TicketClaims:
     session_id: uuid.UUID
     tenant_id: uuid.UUID
     issued_at: datetime  # whole seconds, UTC
+    generation: int = 0  # raised by each transfer; a code of an earlier generation is refused
 
     def payload(self) -> dict[str, object]:
-        return {"tk": str(self.ticket_id), "ev": str(self.event_id), "se": str(self.session_id),
-                "tn": str(self.tenant_id), "iat": int(self.issued_at.timestamp())}
+        payload: dict[str, object] = {"tk": str(self.ticket_id), "ev": str(self.event_id),
+                                      "se": str(self.session_id), "tn": str(self.tenant_id),
+                                      "iat": int(self.issued_at.timestamp())}
+        if self.generation:
+            payload["g"] = self.generation  # absent on first issue: those codes keep their exact shape
+        return payload
 
     @classmethod
     def from_payload(cls, payload: object) -> TicketClaims:
@@ -53,7 +58,10 @@ class TicketClaims:
             iat = payload["iat"]
             if not isinstance(iat, int) or isinstance(iat, bool) or iat < 0:
                 raise InvalidTicket("the issue time is not a timestamp")
-            return cls(ticket_id=_uuid(payload["tk"]), event_id=_uuid(payload["ev"]),
+            generation = payload.get("g", 0)
+            if not isinstance(generation, int) or isinstance(generation, bool) or generation < 0:
+                raise InvalidTicket("the generation is not a count")
+            return cls(generation=generation, ticket_id=_uuid(payload["tk"]), event_id=_uuid(payload["ev"]),
                        session_id=_uuid(payload["se"]), tenant_id=_uuid(payload["tn"]),
                        issued_at=datetime.fromtimestamp(iat, UTC))
         except KeyError as exc:

@@ -1,9 +1,13 @@
 """Everything tickets consumes, in one place."""
+from taquilla_contracts.gateway import TenantRegistered
 from taquilla_contracts.orders import IssueTickets
+from taquilla_contracts.tickets import VoidTickets
 from taquilla_messaging import Subscriptions
 
 from ...adapters.key_vault import KeyVault
 from ...application.issue_tickets import issue_tickets
+from ...application.organizers import record_organizer
+from ...application.void_tickets import void_tickets
 
 
 def subscriptions(settings) -> Subscriptions:
@@ -13,5 +17,14 @@ def subscriptions(settings) -> Subscriptions:
     @subs.on(IssueTickets)
     async def _issue(uow, envelope, command):
         await issue_tickets(uow, envelope, command, vault)
+
+    @subs.on(VoidTickets)
+    async def _void(uow, envelope, command):
+        await void_tickets(uow, envelope, command)
+
+    @subs.on(TenantRegistered)
+    async def _organizer(uow, envelope, event):
+        await uow.set_tenant(event.tenant_id)  # the row is the organizer's own, whatever the envelope says
+        await record_organizer(uow.session, event)
 
     return subs
