@@ -47,3 +47,24 @@ def test_message_sent_has_the_sample_shape():
     assert set(produced.data) == set(golden.data)
     assert produced.parse(MessageSent).model_dump(mode="json") == produced.data
     assert (produced.correlation_id, produced.causation_id) == ("order-example", cause)
+
+
+def test_every_platform_event_partners_hear_about_is_consumed_and_sent_whole():
+    from datetime import datetime
+
+    from notifications_service.domain.webhooks import (
+        EVENT_TYPES,
+        PRODUCED_TODAY,
+        WEBHOOK_TYPE_OF,
+        webhook_payload,
+    )
+    from notifications_service.entrypoints.messaging.subscriptions import subscriptions
+
+    consumed = {type_ for type_, _ in subscriptions(None).by_type}
+    assert set(WEBHOOK_TYPE_OF) <= consumed
+    assert set(WEBHOOK_TYPE_OF.values()) == PRODUCED_TODAY and PRODUCED_TODAY <= set(EVENT_TYPES)
+    for platform_type, webhook_type in WEBHOOK_TYPE_OF.items():
+        golden = sample(f"{platform_type}.v1")
+        body = json.loads(webhook_payload(webhook_type, golden.occurred_at, golden.data))
+        assert body["type"] == webhook_type and body["data"] == golden.data
+        assert datetime.fromisoformat(body["timestamp"]) == golden.occurred_at

@@ -1,11 +1,13 @@
 """The buyer gets one confirmation email with their tickets, through a real SMTP server, whatever happens."""
 import asyncio
+import io
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from notifications_service.adapters.tables import events
 from notifications_service.adapters.tables import messages as message_table
+from pypdf import PdfReader
 from sqlalchemy import select, update
 from taquilla_contracts import Envelope
 from taquilla_contracts.catalog import EventPublished, SessionOnSale
@@ -19,6 +21,8 @@ FAST = {  # small delays, so retries happen within the test
     "NOTIFICATIONS_DELIVERY__BACKOFF_MAX_SECONDS": "1",
     "NOTIFICATIONS_DELIVERY__LEASE_SECONDS": "4",
     "NOTIFICATIONS_SMTP__TIMEOUT": "2",
+    "NOTIFICATIONS_DB__POOL_SIZE": "4",  # the database is shared with every other test run on the machine
+    "NOTIFICATIONS_DB__MAX_OVERFLOW": "4",
 }
 
 
@@ -89,7 +93,15 @@ async def test_the_buyer_gets_one_email_with_their_tickets_however_often_the_ord
             for ticket in order.tickets:
                 assert ticket.qr_payload in body and ticket.label in body
         assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-        (attachment,) = list(mail.iter_attachments())
+        pdf, attachment = list(mail.iter_attachments())
+        assert (pdf.get_filename(), pdf.get_content_type()) == ("tickets.pdf", "application/pdf")
+        pages = PdfReader(io.BytesIO(pdf.get_content())).pages
+        assert len(pages) == len(order.tickets)  # one printable page per ticket
+        for page, ticket in zip(pages, order.tickets, strict=True):
+            page_text = "".join(page.extract_text().split())
+            assert order.code in page_text and ticket.label in page_text
+            assert ticket.qr_payload in page_text and "RockSol2026" in page_text.replace("&", "")
+            assert page.images, "the ticket page has no QR code image"
         assert attachment.get_filename() == "tickets.json"
         assert json.loads(attachment.get_content()) == [
             {"ticket_id": str(t.ticket_id), "label": t.label, "zone": t.zone_name, "qr_payload": t.qr_payload}
@@ -106,7 +118,7 @@ async def test_the_buyer_gets_one_email_with_their_tickets_however_often_the_ord
         detail = await h.client.get(f"/api/v1/notifications/messages/{listed['id']}", headers=staff(tenant))
         assert detail.status_code == 200
         assert detail.json()["body_html"].splitlines() == html.splitlines()  # what was queued is what went out
-        assert detail.json()["attachments"][0]["filename"] == "tickets.json"
+        assert [a["filename"] for a in detail.json()["attachments"]] == ["tickets.pdf", "tickets.json"]
 
 
 async def test_messages_are_for_the_organizer_staff_only(smtp_sink):

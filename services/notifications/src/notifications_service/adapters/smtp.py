@@ -19,12 +19,14 @@ def build_email(email: Email, from_address: str) -> EmailMessage:
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = email.message_id
     message["Auto-Submitted"] = "auto-generated"  # no vacation replies to a ticket email
+    for name, value in email.headers:
+        message[name] = value
     message.set_content(email.text)
     if email.html is not None:
         message.add_alternative(email.html, subtype="html")
     for attachment in email.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
-        message.add_attachment(attachment.content.encode(), maintype=maintype, subtype=subtype,
+        message.add_attachment(attachment.payload(), maintype=maintype, subtype=subtype,
                                filename=attachment.filename)
     return message
 

@@ -1,4 +1,6 @@
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -14,9 +16,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from taquilla_messaging import messaging_tables
+from taquilla_platform.idempotency import idempotency_table
 
 metadata = MetaData()
 bus = messaging_tables(metadata)
+idempotency = idempotency_table(metadata)
 
 # One row per message to one recipient; the rendered content is frozen here, so a retry sends
 # exactly what was queued. While `sending`, next_attempt_at is the worker's lease: a worker that
@@ -46,10 +50,16 @@ messages = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("tenant_id", "order_id", "template", "channel"),  # one confirmation per order
-    CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')", name="notification_messages_status"),
+    Column("category", String(20), nullable=False, server_default="transactional"),  # or "marketing"
+    Column("provider_message_id", String(100)),  # the SMS/WhatsApp provider's id, for its status callbacks
+    Column("delivered_at", DateTime(timezone=True)),
+    CheckConstraint("status IN ('queued', 'sending', 'sent', 'delivered', 'failed', 'suppressed')",
+                    name="notification_messages_status"),
     CheckConstraint("attempts >= 0", name="notification_messages_attempts"),
     Index("notification_messages_due", "next_attempt_at", postgresql_where=text("status IN ('queued', 'sending')")),
     Index("notification_messages_by_tenant", "tenant_id", "created_at"),
+    Index("notification_messages_by_provider_id", "provider_message_id",
+          postgresql_where=text("provider_message_id IS NOT NULL")),
 )
 
 # What notifications keeps of the catalog's events: enough to write about them (local time, venue).
@@ -62,4 +72,126 @@ events = Table(
     Column("time_zone", String(64), nullable=False),
     Column("organizer_name", Text, nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),  # a late, older copy never wins
+)
+
+
+# What notifications keeps of an order: who to write to when it is cancelled, reminded, refunded.
+orders = Table(
+    "known_orders", metadata,
+    Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    Column("order_id", UUID(as_uuid=True), primary_key=True),
+    Column("code", String(40), nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("event_title", Text),
+    Column("session_starts_at", DateTime(timezone=True)),
+    Column("buyer_email", String(320), nullable=False),
+    Column("buyer_name", String(200), nullable=False),
+    Column("total_minor", BigInteger),
+    Column("currency", String(3)),
+    Column("ticket_count", Integer),
+    Column("status", String(20), nullable=False),  # placed, completed, cancelled
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("known_orders_upcoming", "session_starts_at", postgresql_where=text("status = 'completed'")),
+)
+
+# A tenant's own wording of a template part (subject, text, html, sms) in one language.
+template_overrides = Table(
+    "template_overrides", metadata,
+    Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    Column("template", String(60), primary_key=True),
+    Column("language", String(10), primary_key=True),
+    Column("part", String(10), primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("part IN ('subject', 'text', 'html', 'sms')", name="template_overrides_part"),
+)
+
+# A buyer's choices with one organizer, keyed by their email address (lower-cased).
+preferences = Table(
+    "recipient_preferences", metadata,
+    Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    Column("email", String(320), primary_key=True),
+    Column("language", String(10)),
+    Column("phone", String(20)),  # E.164
+    Column("email_marketing", Boolean, nullable=False, server_default=text("true")),
+    Column("sms_transactional", Boolean, nullable=False, server_default=text("false")),
+    Column("sms_marketing", Boolean, nullable=False, server_default=text("false")),
+    Column("whatsapp_transactional", Boolean, nullable=False, server_default=text("false")),
+    Column("whatsapp_marketing", Boolean, nullable=False, server_default=text("false")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# A partner's endpoint. `previous_secret` still signs until `previous_secret_expires_at` (rotation).
+webhook_endpoints = Table(
+    "webhook_endpoints", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("event_types", JSONB, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("secret", Text, nullable=False),
+    Column("previous_secret", Text),
+    Column("previous_secret_expires_at", DateTime(timezone=True)),
+    Column("alert_email", String(320)),
+    Column("consecutive_failures", Integer, nullable=False, server_default=text("0")),
+    Column("failing_since", DateTime(timezone=True)),
+    Column("disabled_at", DateTime(timezone=True)),
+    Column("disabled_reason", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("webhook_endpoints_by_tenant", "tenant_id", "created_at"),
+)
+
+# One event for one endpoint. `webhook_id` is the same on every attempt and replay (receivers dedupe
+# on it); `payload` is the exact body, so every attempt signs the same bytes. While `delivering`,
+# next_attempt_at is the worker's lease.
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("endpoint_id", UUID(as_uuid=True), nullable=False),
+    Column("webhook_id", String(80), nullable=False),
+    Column("event_type", String(60), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("delivered_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("tenant_id", "endpoint_id", "webhook_id"),
+    CheckConstraint("status IN ('pending', 'delivering', 'succeeded', 'failed')", name="webhook_deliveries_status"),
+    Index("webhook_deliveries_due", "next_attempt_at", postgresql_where=text("status IN ('pending', 'delivering')")),
+    Index("webhook_deliveries_by_endpoint", "tenant_id", "endpoint_id", "created_at"),
+)
+
+# The delivery log: every request made, with what the receiver answered.
+webhook_attempts = Table(
+    "webhook_attempts", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("delivery_id", UUID(as_uuid=True), nullable=False),
+    Column("endpoint_id", UUID(as_uuid=True), nullable=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("url", Text, nullable=False),
+    Column("request_headers", JSONB, nullable=False),
+    Column("response_status", Integer),
+    Column("response_body", Text),  # an excerpt
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
+    Column("outcome", String(20), nullable=False),  # succeeded, failed, gone
+    Index("webhook_attempts_by_delivery", "delivery_id", "id"),
+)
+
+# An organizer as notifications needs it: its name, and the language its buyers are written to by default.
+tenant_settings = Table(
+    "tenant_settings", metadata,
+    Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    Column("name", Text),
+    Column("country", String(2)),
+    Column("default_language", String(10)),  # chosen by the organizer; else from the country
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

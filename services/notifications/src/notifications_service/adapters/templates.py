@@ -1,7 +1,9 @@
 """Message templates shipped with the package, one folder per language, rendered in a sandbox.
 
-`<language>/<template>.subject.txt`, `<language>/<template>.txt` and `<language>/<template>.html`;
-HTML is autoescaped, text is not. Templates only see the context and the `money`/`datetime` filters.
+`<language>/<template>.subject.txt`, `<language>/<template>.txt`, `<language>/<template>.html` and
+`<language>/<template>.sms.txt` (SMS and WhatsApp; the subject when absent). HTML is autoescaped, text is
+not. Templates only see the context and the `money`/`datetime` filters. A tenant's overrides (per
+language and part) take the place of the shipped files, in the same sandbox.
 """
 from __future__ import annotations
 
@@ -10,13 +12,22 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from jinja2 import BaseLoader, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    DictLoader,
+    PackageLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..domain.formatting import format_datetime, format_money
 
 LANGUAGES = ("es", "en")
 DEFAULT_LANGUAGE = "es"
+PARTS = {"subject": "subject.txt", "text": "txt", "html": "html", "sms": "sms.txt"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,7 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+    sms: str = ""
 
 
 class TemplateRenderer:
@@ -42,14 +54,30 @@ class TemplateRenderer:
         )
         env.filters["money"] = partial(format_money, language=language)
         env.filters["datetime"] = partial(format_datetime, language=language)
+        env.globals["language"] = language
         return env
 
-    def render(self, template: str, language: str, context: Mapping[str, Any]) -> RenderedEmail:
+    def source(self, template: str, language: str, part: str) -> str:
+        env = self._environments[language]
+        return self._loader.get_source(env, f"{language}/{template}.{PARTS[part]}")[0]
+
+    def render(self, template: str, language: str, context: Mapping[str, Any],
+               overrides: Mapping[tuple[str, str], str] | None = None) -> RenderedEmail:
+        """`overrides`: {(language, part): source}, part one of subject/text/html/sms."""
         language = language if language in self._environments else DEFAULT_LANGUAGE
         env = self._environments[language]
-        subject = env.get_template(f"{language}/{template}.subject.txt").render(context)
+        mine = {f"{lang}/{template}.{PARTS[part]}": source for (lang, part), source in (overrides or {}).items()
+                if lang == language and part in PARTS}
+        if mine:
+            env = env.overlay(loader=ChoiceLoader([DictLoader(mine), self._loader]))
+        subject = " ".join(env.get_template(f"{language}/{template}.subject.txt").render(context).split())
+        try:
+            sms = env.get_template(f"{language}/{template}.sms.txt").render(context).strip()
+        except TemplateNotFound:
+            sms = subject
         return RenderedEmail(
-            subject=" ".join(subject.split()),  # one line: a header never carries a line break
+            subject=subject,  # one line: a header never carries a line break
             text=env.get_template(f"{language}/{template}.txt").render(context),
             html=env.get_template(f"{language}/{template}.html").render(context),
+            sms=sms,
         )

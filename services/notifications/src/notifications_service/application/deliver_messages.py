@@ -27,6 +27,7 @@ from ..adapters.tables import bus, messages
 from ..config import DeliverySettings
 from ..domain.messages import (
     Attachment,
+    Channel,
     DeliveryFailure,
     Email,
     PermanentFailure,
@@ -40,6 +41,7 @@ OUTCOMES = Counter("taquilla_notifications_deliveries_total", "Delivery attempts
                    ["channel", "outcome"])
 
 Send = Callable[[Email], Awaitable[str]]
+SendText = Callable[[str, str, str], Awaitable[str]]  # (channel, phone, body) → the provider's message id
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class ClaimedMessage:
     correlation_id: str | None
     causation_id: uuid.UUID | None
     trace_headers: dict
+    category: str = "transactional"
 
 
 def message_sent(message: ClaimedMessage) -> Envelope:
@@ -72,9 +75,12 @@ def message_sent(message: ClaimedMessage) -> Envelope:
 
 class Delivery:
     def __init__(self, db: Database, send: Send, message_id_for: Callable[[uuid.UUID], str],
-                 settings: DeliverySettings):
+                 settings: DeliverySettings, send_text: SendText | None = None,
+                 unsubscribe_url: Callable[[uuid.UUID, str], str] | None = None):
         self.db = db
+        self.unsubscribe_url = unsubscribe_url
         self.send = send
+        self.send_text = send_text
         self.message_id_for = message_id_for
         self.settings = settings
 
@@ -120,10 +126,17 @@ class Delivery:
                     template=row.template, recipient=row.recipient, recipient_name=row.recipient_name,
                     subject=row.subject, body_text=row.body_text, body_html=row.body_html,
                     attachments=row.attachments, attempts=row.attempts + 1, correlation_id=row.correlation_id,
-                    causation_id=row.causation_id, trace_headers=row.trace_headers,
+                    causation_id=row.causation_id, trace_headers=row.trace_headers, category=row.category,
                 ))
             await uow.commit()
         return claimed
+
+    def unsubscribe_headers(self, message: ClaimedMessage) -> tuple[tuple[str, str], ...]:
+        """RFC 8058 one-click unsubscribe on marketing email, as mailbox providers require of bulk senders."""
+        if message.category != "marketing" or self.unsubscribe_url is None:
+            return ()
+        return (("List-Unsubscribe", f"<{self.unsubscribe_url(message.tenant_id, message.recipient)}>"),
+                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
 
     async def deliver(self, message: ClaimedMessage) -> None:
         with tracer.start_as_current_span(
@@ -135,11 +148,17 @@ class Delivery:
                 message_id=self.message_id_for(message.id), recipient=message.recipient,
                 recipient_name=message.recipient_name, subject=message.subject, text=message.body_text,
                 html=message.body_html, attachments=tuple(Attachment.from_dict(a) for a in message.attachments),
+                headers=self.unsubscribe_headers(message),
             )
             try:
                 # cut off well inside the lease, so a slow send never overlaps another worker's retry
                 async with asyncio.timeout(self.settings.lease_seconds / 2):
-                    response = await self.send(email)
+                    if message.channel == Channel.EMAIL:
+                        response = await self.send(email)
+                    elif self.send_text is None:
+                        raise PermanentFailure(f"no {message.channel} provider in this worker")
+                    else:
+                        response = await self.send_text(message.channel, message.recipient, message.body_text)
             except DeliveryFailure as failure:
                 span.set_status(SpanStatus(StatusCode.ERROR, failure.reason))
                 await self.record_failure(message, failure)
@@ -154,9 +173,10 @@ class Delivery:
                 await self.record_sent(message, response)
 
     async def record_sent(self, message: ClaimedMessage, response: str) -> None:
+        provider_id = {} if message.channel == Channel.EMAIL else {"provider_message_id": response[:100]}
         async with self.db.unit_of_work(message.tenant_id) as uow:
             if not await self._update_claimed(uow.session, message, status=Status.SENT, sent_at=func.now(),
-                                              last_error=None):
+                                              last_error=None, **provider_id):
                 return
             await publish(uow.session, bus, message_sent(message))
             await uow.commit()

@@ -9,7 +9,7 @@ from ..adapters.tables import messages
 SUMMARY_COLUMNS = (
     messages.c.id, messages.c.order_id, messages.c.channel, messages.c.template, messages.c.language,
     messages.c.recipient, messages.c.subject, messages.c.status, messages.c.attempts, messages.c.next_attempt_at,
-    messages.c.last_error, messages.c.sent_at, messages.c.created_at,
+    messages.c.last_error, messages.c.sent_at, messages.c.created_at, messages.c.category, messages.c.delivered_at,
 )
 
 
@@ -25,6 +25,7 @@ def message_summary(row) -> dict:
         # while sending, next_attempt_at is a lease, not a planned retry
         "next_attempt_at": _iso(row.next_attempt_at) if row.status == "queued" else None,
         "last_error": row.last_error, "sent_at": _iso(row.sent_at), "created_at": _iso(row.created_at),
+        "category": row.category, "delivered_at": _iso(row.delivered_at),
     }
 
 
@@ -32,8 +33,8 @@ def message_detail(row) -> dict:
     return {
         **message_summary(row), "recipient_name": row.recipient_name, "body_text": row.body_text,
         "body_html": row.body_html,
-        "attachments": [{"filename": a["filename"], "content_type": a["content_type"], "content": a["content"]}
-                        for a in row.attachments],
+        "attachments": [{"filename": a["filename"], "content_type": a["content_type"], "content": a["content"],
+                         "encoding": a.get("encoding", "utf-8")} for a in row.attachments],
     }
 
 

@@ -1,23 +1,24 @@
 """Queue the order-confirmation email, with the tickets, when an order is completed.
 
 Rendered and stored in the consumer's transaction; the delivery job sends it. One email per order,
-whatever the number of deliveries or re-publications of the event.
+whatever the number of deliveries or re-publications of the event. Buyers who asked for it also get
+it by SMS or WhatsApp. Transactional: a marketing opt-out never holds it back.
 """
 from __future__ import annotations
 
 import json
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from taquilla_contracts import Envelope
-from taquilla_contracts.envelope import uuid7
 from taquilla_contracts.orders import OrderCompleted
 from taquilla_messaging import PermanentError
-from taquilla_messaging.tracing import current_trace_headers
 
 from ..adapters.tables import events, messages
 from ..adapters.templates import TemplateRenderer
-from ..domain.messages import Attachment, Channel, Status, is_deliverable_address
+from ..adapters.ticket_pdf import tickets_pdf_attachment
+from ..domain.formatting import format_datetime
+from ..domain.messages import Attachment, Channel
+from .queue_message import Recipient, choose_language, queue_message, recipient_preferences
 
 ORDER_CONFIRMATION = "order_confirmation"
 
@@ -60,15 +61,14 @@ async def queue_order_confirmation(uow, envelope: Envelope, order: OrderComplete
         return  # the same order completed again under another message id: the buyer has their email
     event = (await session.execute(select(events).where(
         events.c.tenant_id == tenant_id, events.c.event_id == order.event_id))).first()
-    rendered = renderer.render(ORDER_CONFIRMATION, language, order_confirmation_context(order, event))
-    deliverable = is_deliverable_address(order.buyer.email)
-    await session.execute(insert(messages).values(
-        id=uuid7(), tenant_id=tenant_id, order_id=order.order_id, channel=Channel.EMAIL,
-        template=ORDER_CONFIRMATION, language=language, recipient=order.buyer.email[:320],
-        recipient_name=order.buyer.name[:200], subject=rendered.subject, body_text=rendered.text,
-        body_html=rendered.html, attachments=[tickets_attachment(order).as_dict()],
-        status=Status.QUEUED if deliverable else Status.FAILED,
-        last_error=None if deliverable else "the buyer's email address is not valid",
-        correlation_id=envelope.correlation_id or str(order.order_id), causation_id=envelope.id,
-        trace_headers=current_trace_headers(),
-    ).on_conflict_do_nothing())
+    context = order_confirmation_context(order, event)
+    recipient = Recipient(order.buyer.email, order.buyer.name)
+    prefs = await recipient_preferences(session, tenant_id, order.buyer.email)
+    pdf_language = await choose_language(session, tenant_id, prefs, recipient, language)
+    when = format_datetime(order.session_starts_at, context["time_zone"], pdf_language)
+    await queue_message(
+        session, renderer, tenant_id=tenant_id, template=ORDER_CONFIRMATION, recipient=recipient, context=context,
+        default_language=language, order_id=order.order_id,
+        attachments=tuple(a for a in (tickets_pdf_attachment(context, pdf_language, when), tickets_attachment(order))
+                          if a is not None),
+        correlation_id=envelope.correlation_id or str(order.order_id), causation_id=envelope.id)

@@ -5,6 +5,7 @@ growing delay after a temporary failure, or failed for good (permanent refusal, 
 """
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -14,11 +15,15 @@ class Status(StrEnum):
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
+    DELIVERED = "delivered"  # the provider confirmed it reached the phone
     FAILED = "failed"
+    SUPPRESSED = "suppressed"  # the buyer opted out: recorded, never sent
 
 
 class Channel(StrEnum):
     EMAIL = "email"
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
 
 
 class DeliveryFailure(Exception):
@@ -51,21 +56,33 @@ def is_deliverable_address(address: str) -> bool:
     return len(address) <= 320 and _ADDRESS.fullmatch(address) is not None
 
 
+_PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")  # E.164
+
+
+def is_phone_number(number: str) -> bool:
+    return _PHONE.fullmatch(number) is not None
+
+
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file sent with a message (tickets as JSON, calendar entries): text, stored as queued."""
+    """A file sent with a message (tickets as JSON or PDF), stored as queued; binary content as base64."""
 
     filename: str
     content_type: str
     content: str
+    encoding: str = "utf-8"  # or "base64"
 
     def as_dict(self) -> dict[str, str]:
-        return {"filename": self.filename, "content_type": self.content_type, "content": self.content}
+        data = {"filename": self.filename, "content_type": self.content_type, "content": self.content}
+        return data | ({"encoding": self.encoding} if self.encoding != "utf-8" else {})
 
     @classmethod
     def from_dict(cls, data: dict[str, str]) -> Attachment:
-        return cls(data["filename"], data["content_type"], data["content"])
+        return cls(data["filename"], data["content_type"], data["content"], data.get("encoding", "utf-8"))
+
+    def payload(self) -> bytes:
+        return base64.b64decode(self.content) if self.encoding == "base64" else self.content.encode()
 
 
 @dataclass(frozen=True)
@@ -79,3 +96,4 @@ class Email:
     text: str
     html: str | None
     attachments: tuple[Attachment, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()  # e.g. List-Unsubscribe on marketing messages

@@ -8,6 +8,7 @@ import logging
 from taquilla_platform.service import Container
 
 from ..adapters.smtp import SmtpMailer
+from ..adapters.text_messages import TextMessenger
 from ..application.deliver_messages import Delivery
 
 log = logging.getLogger("taquilla.notifications.delivery")
@@ -16,7 +17,16 @@ log = logging.getLogger("taquilla.notifications.delivery")
 async def deliver_messages(container: Container, stop: asyncio.Event) -> None:
     settings = container.settings
     mailer = SmtpMailer(settings.smtp)
-    delivery = Delivery(container.db, mailer.send, mailer.message_id_for, settings.delivery)
+    texts = TextMessenger(settings.provider)
+    delivery = Delivery(container.db, mailer.send, mailer.message_id_for, settings.delivery, texts.send,
+                        settings.unsubscribe_url)
+    try:
+        await _loop(delivery, settings, stop)
+    finally:
+        await texts.close()
+
+
+async def _loop(delivery: Delivery, settings, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             claimed = await delivery.run_once()

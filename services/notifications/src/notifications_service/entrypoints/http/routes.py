@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
 @router.get("/messages")
 async def messages(request: Request, order_id: uuid.UUID | None = None,
-                   status: Literal["queued", "sending", "sent", "failed"] | None = None,
+                   status: Literal["queued", "sending", "sent", "delivered", "failed", "suppressed"] | None = None,
                    limit: int = Query(100, ge=1, le=500),
                    principal: Principal = Depends(current_principal)) -> dict:
     tenant_id = require_staff_of_tenant(principal)

@@ -1,23 +1,56 @@
-"""Everything notifications consumes, in one place."""
+"""Everything notifications consumes, in one place: messages to buyers and webhooks to partners."""
 from taquilla_contracts.catalog import EventPublished
-from taquilla_contracts.orders import OrderCompleted
+from taquilla_contracts.gateway import TenantRegistered
+from taquilla_contracts.orders import OrderCancelled, OrderCompleted, OrderPlaced
+from taquilla_contracts.payments import PaymentFailed
+from taquilla_contracts.tickets import TicketsIssued
 from taquilla_messaging import Subscriptions
 
 from ...adapters.templates import TemplateRenderer
+from ...application.buyer_messages import queue_order_cancelled
 from ...application.queue_order_confirmation import queue_order_confirmation
+from ...application.queue_webhooks import queue_webhooks
 from ...application.record_event import record_published_event
+from ...application.record_order import record_completed_order, record_placed_order
+from ...application.tenants import record_tenant
+from ...domain.webhooks import WEBHOOK_TYPE_OF
 
 
 def subscriptions(settings) -> Subscriptions:
     subs = Subscriptions("notifications")
     renderer = TemplateRenderer()
 
+    @subs.on(TenantRegistered)
+    async def _tenant_registered(uow, envelope, tenant):
+        await record_tenant(uow.session, tenant)
+
     @subs.on(EventPublished)
     async def _event_published(uow, envelope, published):
         await record_published_event(uow, envelope, published)
+        await queue_webhooks(uow.session, envelope, WEBHOOK_TYPE_OF[envelope.type])
+
+    @subs.on(OrderPlaced)
+    async def _order_placed(uow, envelope, order):
+        await record_placed_order(uow.session, envelope, order)
+        await queue_webhooks(uow.session, envelope, WEBHOOK_TYPE_OF[envelope.type])
 
     @subs.on(OrderCompleted)
     async def _order_completed(uow, envelope, order):
+        await record_completed_order(uow.session, envelope, order)
         await queue_order_confirmation(uow, envelope, order, renderer, settings.default_language)
+        await queue_webhooks(uow.session, envelope, WEBHOOK_TYPE_OF[envelope.type])
+
+    @subs.on(OrderCancelled)
+    async def _order_cancelled(uow, envelope, cancelled):
+        await queue_order_cancelled(uow.session, envelope, cancelled, renderer, settings.default_language)
+        await queue_webhooks(uow.session, envelope, WEBHOOK_TYPE_OF[envelope.type])
+
+    @subs.on(PaymentFailed)
+    async def _payment_failed(uow, envelope, failed):
+        await queue_webhooks(uow.session, envelope, WEBHOOK_TYPE_OF[envelope.type])
+
+    @subs.on(TicketsIssued)
+    async def _tickets_issued(uow, envelope, issued):
+        await queue_webhooks(uow.session, envelope, WEBHOOK_TYPE_OF[envelope.type])
 
     return subs

@@ -1,0 +1,36 @@
+"""Keep what notifications needs to know of an order (who bought, for when) to write about it later."""
+from __future__ import annotations
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert
+from taquilla_contracts import Envelope
+from taquilla_contracts.orders import OrderCompleted, OrderPlaced
+
+from ..adapters.tables import events, orders
+
+
+async def record_placed_order(session, envelope: Envelope, order: OrderPlaced) -> None:
+    title = (await session.execute(events.select().with_only_columns(events.c.title).where(
+        events.c.tenant_id == envelope.tenant_id, events.c.event_id == order.event_id))).scalar()
+    await session.execute(insert(orders).values(
+        tenant_id=envelope.tenant_id, order_id=order.order_id, code=order.code, event_id=order.event_id,
+        event_title=title, buyer_email=order.buyer.email[:320], buyer_name=order.buyer.name[:200],
+        total_minor=order.total_minor, currency=order.currency, status="placed",
+    ).on_conflict_do_nothing())
+
+
+async def record_completed_order(session, envelope: Envelope, order: OrderCompleted) -> None:
+    values = {"code": order.code, "event_id": order.event_id, "event_title": order.event_title,
+              "session_starts_at": order.session_starts_at, "buyer_email": order.buyer.email[:320],
+              "buyer_name": order.buyer.name[:200], "total_minor": order.total_minor, "currency": order.currency,
+              "ticket_count": len(order.tickets), "status": "completed"}
+    statement = insert(orders).values(tenant_id=envelope.tenant_id, order_id=order.order_id, **values)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[orders.c.tenant_id, orders.c.order_id], set_=values | {"updated_at": func.now()}))
+
+
+async def record_cancelled_order(session, envelope: Envelope, order_id) -> object | None:
+    """Marks the order cancelled; returns it (None if notifications never heard of it)."""
+    return (await session.execute(update(orders).where(
+        orders.c.tenant_id == envelope.tenant_id, orders.c.order_id == order_id,
+    ).values(status="cancelled", updated_at=func.now()).returning(*orders.c))).first()
