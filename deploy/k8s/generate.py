@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Write Taquilla's Kubernetes manifests: deploy/k8s/{base,components,overlays}.
 
-    python deploy/k8s/generate.py           # rewrite the manifests
-    python deploy/k8s/generate.py --check   # exit 1 if a committed manifest differs or is stale
+    python deploy/k8s/generate.py           # rewrite the manifests and services/*/Dockerfile
+    python deploy/k8s/generate.py --check   # exit 1 if a committed output differs or is stale
 
 Eight services need the same Deployments, probes, hardening, policies and jobs; written by hand
 they drift. This script is their one source: the service list, ports and environment variables
 come from tools/devtools/src/taquilla_devtools/services.py (the same list local runs use), the
 version from the root pyproject.toml. Every file under base/, components/ and overlays/ is its
-output, committed so that `kubectl apply -k` needs nothing but the repository; a test fails when
-the output is not current. Standard library and PyYAML only.
+output, committed so that `kubectl apply -k` needs nothing but the repository, and so is each
+service's Dockerfile (services/<svc>/Dockerfile, the template deploy/docker/service.Dockerfile with
+the service fixed); a test fails when the output is not current. Standard library and PyYAML only.
 """
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ REDIS_IMAGE = "redis:7.4-alpine"
 RABBITMQ_IMAGE = "rabbitmq:3.10-management"
 POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql:15.10"
 TMP_VOLUME = "tmp"
+PUBLIC_HOST = "taquilla.example.com"
+DEV_HOST = "taquilla.localtest.me"
+TLS_SECRET = "taquilla-gateway-tls"
+DOCKERFILE_TEMPLATE = ROOT / "deploy/docker/service.Dockerfile"
 PROBE = ["python", "/opt/taquilla/healthcheck.py"]
 PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"]
 
@@ -324,16 +329,24 @@ def service_account(svc: str) -> dict[str, Any]:
             "automountServiceAccountToken": False}
 
 
+def ingress_rules(host: str) -> list[dict[str, Any]]:
+    return [{"host": host, "http": {"paths": [{
+        "path": "/", "pathType": "Prefix", "backend": {"service": {"name": "gateway", "port": {"name": "http"}}}}]}}]
+
+
 def gateway_ingress() -> dict[str, Any]:
+    # TLS always: the certificate is the Secret TLS_SECRET (cert-manager fills it in prod; without it
+    # ingress-nginx serves its default certificate); plain HTTP is redirected.
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
-        "metadata": meta("gateway", labels("gateway", "api")),
+        "metadata": meta("gateway", labels("gateway", "api"), annotations={
+            "nginx.ingress.kubernetes.io/ssl-redirect": "true",
+            "nginx.ingress.kubernetes.io/force-ssl-redirect": "true"}),
         "spec": {
             "ingressClassName": "nginx",
-            "rules": [{"host": "taquilla.example.com", "http": {"paths": [{
-                "path": "/", "pathType": "Prefix",
-                "backend": {"service": {"name": "gateway", "port": {"name": "http"}}}}]}}],
+            "tls": [{"hosts": [PUBLIC_HOST], "secretName": TLS_SECRET}],
+            "rules": ingress_rules(PUBLIC_HOST),
         },
     }
 
@@ -772,9 +785,7 @@ def overlay_files() -> dict[str, Any]:
     files[f"{dev}/ingress.yaml"] = [
         {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
          "metadata": {"name": "gateway", "namespace": NAMESPACE},
-         "spec": {"rules": [{"host": "taquilla.localtest.me", "http": {"paths": [{
-             "path": "/", "pathType": "Prefix",
-             "backend": {"service": {"name": "gateway", "port": {"name": "http"}}}}]}}]}}]
+         "spec": {"tls": [{"hosts": [DEV_HOST], "secretName": TLS_SECRET}], "rules": ingress_rules(DEV_HOST)}}]
     files[f"{dev}/kustomization.yaml"] = [kustomization(
         namespace=NAMESPACE,
         resources=["../../base"],
@@ -784,12 +795,12 @@ def overlay_files() -> dict[str, Any]:
                              "literals": [f"{svc.upper()}_ENVIRONMENT=development" for svc in SERVICES]}],
         patches=[{"path": "infrastructure-size.yaml"}, {"path": "ingress.yaml"}],
     )]
-    # prod: released images, two replicas or more (the autoscalers take it from there), TLS
+    # prod: released images, two replicas or more (the autoscalers take it from there), a real
+    # certificate from cert-manager
     prod = "overlays/prod"
     files[f"{prod}/ingress.yaml"] = [
         {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {
-            "name": "gateway", "namespace": NAMESPACE, "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"}},
-         "spec": {"tls": [{"hosts": ["taquilla.example.com"], "secretName": "taquilla-gateway-tls"}]}}]
+            "name": "gateway", "namespace": NAMESPACE, "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"}}}]
     files[f"{prod}/kustomization.yaml"] = [kustomization(
         namespace=NAMESPACE,
         resources=["../../base"],
@@ -832,6 +843,30 @@ def secret_example() -> str:
     return HEADER + "\n".join(lines) + "\n" + "".join(f"{k}={examples[k]}\n" for k in sorted(used))
 
 
+# ============================================================================ per-service Dockerfiles
+def service_dockerfile(svc: str) -> str:
+    """services/<svc>/Dockerfile: the shared template with SERVICE fixed, so `docker build -f
+    services/<svc>/Dockerfile .` needs no build argument and the eight files cannot drift."""
+    template = DOCKERFILE_TEMPLATE.read_text()
+    syntax, _, body = template.partition("\n")
+    if not syntax.startswith("# syntax="):
+        raise SystemExit(f"generate.py: {DOCKERFILE_TEMPLATE.name} must start with its # syntax= line")
+    if body.count("\nARG SERVICE\n") != 2:
+        raise SystemExit("generate.py: expected `ARG SERVICE` in the builder and runtime stages of the template")
+    header = [
+        syntax,
+        f"# Generated by deploy/k8s/generate.py from {DOCKERFILE_TEMPLATE.relative_to(ROOT)}; edit the template,",
+        "# not this file. The image of the " + svc + " service; build from the repository root:",
+        f"#   docker build -f services/{svc}/Dockerfile -t taquilla/{svc}:{VERSION} .",
+        "#",
+    ]
+    return "\n".join(header) + "\n" + body.replace("\nARG SERVICE\n", f"\nARG SERVICE={svc}\n")
+
+
+def dockerfile_outputs() -> dict[Path, str]:
+    return {ROOT / "services" / svc / "Dockerfile": service_dockerfile(svc) for svc in SERVICES}
+
+
 # ============================================================================ writing
 class Dumper(yaml.SafeDumper):
     def ignore_aliases(self, data: Any) -> bool:  # shared dicts are written out, never as &anchors
@@ -863,11 +898,12 @@ def outputs() -> dict[Path, str]:
                  overlay_files()):
         files |= part
     files["secrets.example.env"] = secret_example()
-    return {HERE / rel: render(content) for rel, content in sorted(files.items())}
+    return {HERE / rel: render(content) for rel, content in sorted(files.items())} | dockerfile_outputs()
 
 
 def existing_files() -> set[Path]:
-    return {p for d in OUTPUT_DIRS if (HERE / d).is_dir() for p in (HERE / d).rglob("*") if p.is_file()}
+    generated = {p for d in OUTPUT_DIRS if (HERE / d).is_dir() for p in (HERE / d).rglob("*") if p.is_file()}
+    return generated | set((ROOT / "services").glob("*/Dockerfile"))
 
 
 def check(wanted: dict[Path, str]) -> list[str]:
@@ -907,10 +943,10 @@ def main(argv: list[str] | None = None) -> int:
         if problems:
             print("deploy/k8s is out of date: run `python deploy/k8s/generate.py`", file=sys.stderr)
             return 1
-        print(f"deploy/k8s is current ({len(wanted)} files)")
+        print(f"deploy/k8s and services/*/Dockerfile are current ({len(wanted)} files)")
         return 0
     write(wanted)
-    print(f"wrote {len(wanted)} files under {HERE.relative_to(ROOT)}")
+    print(f"wrote {len(wanted)} files: {HERE.relative_to(ROOT)}/ and services/*/Dockerfile")
     return 0
 
 

@@ -30,3 +30,34 @@ SERVICES_MODULE = _load_services()
 SERVICES: tuple[str, ...] = tuple(SERVICES_MODULE.SERVICES)
 LAYOUT = SERVICES_MODULE.PlatformLayout()
 GRPC_SERVICES = ("inventory",)
+OVERLAYS = ("dev", "prod")
+TARGETS = ("base", *(f"overlays/{o}" for o in OVERLAYS))
+
+
+def kubectl() -> str:
+    import shutil
+
+    import pytest
+
+    found = shutil.which("kubectl")
+    if not found:
+        pytest.fail("kubectl (with its built-in kustomize) is needed to render the manifests: install it "
+                    "(https://kubernetes.io/docs/tasks/tools/; Debian: the kubectl package) and run again")
+    return found
+
+
+_RENDERED: dict[str, list[dict]] = {}
+
+
+def rendered(target: str) -> list[dict]:
+    """`kubectl kustomize deploy/k8s/<target>`: the objects a cluster would receive."""
+    import subprocess
+
+    import yaml
+
+    if target not in _RENDERED:
+        result = subprocess.run([kubectl(), "kustomize", str(K8S / target)], capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0, f"kustomize build {target} failed:\n{result.stderr}"
+        _RENDERED[target] = [d for d in yaml.safe_load_all(result.stdout) if d]
+    return _RENDERED[target]

@@ -212,3 +212,23 @@ def test_every_service_package_can_be_selected():
         pyproject = (ROOT / f"services/{svc}/pyproject.toml").read_text()
         assert re.search(rf'^name = "taquilla-{svc}"', pyproject, re.M), svc
         assert (ROOT / f"services/{svc}/src/{svc}_service").is_dir(), svc
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_each_service_has_its_own_dockerfile_identical_to_the_template_but_for_the_service(svc, dockerfile):
+    """services/<svc>/Dockerfile builds with no argument; deploy/k8s/generate.py writes it from the
+    template (test_k8s checks it is current), so every hardening above holds for it too."""
+    path = ROOT / "services" / svc / "Dockerfile"
+    assert path.is_file(), f"{path} is missing: run `python deploy/k8s/generate.py`"
+    text = path.read_text()
+    assert text.startswith("# syntax=docker/dockerfile:1\n"), "the syntax directive must stay the first line"
+    assert f"docker build -f services/{svc}/Dockerfile" in text
+    args, stages = parse(text)
+    template_args, template_stages = dockerfile
+    assert args == template_args
+    assert [(s.base, s.name) for s in stages] == [(s.base, s.name) for s in template_stages]
+    for mine, theirs in zip(stages, template_stages, strict=True):
+        expected = [(kw, f"SERVICE={svc}" if (kw, a) == ("ARG", "SERVICE") else a) for kw, a in theirs.instructions]
+        assert mine.instructions == expected, f"stage {mine.name or mine.base} differs from the template"
+    builder = next(s for s in stages if s.name == "builder")
+    assert f"SERVICE={svc}" in builder.all("ARG")

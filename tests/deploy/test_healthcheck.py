@@ -82,8 +82,7 @@ def test_worker_is_healthy_only_while_it_holds_a_broker_connection():
 
 def test_grpc_follows_the_standard_health_service():
     import grpc
-    from grpc_health.v1 import health
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     servicer = health.HealthServicer()
