@@ -11,7 +11,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, ExchangeType
@@ -26,7 +26,6 @@ class Topology:
     prefix: str = "taquilla"
     retry_delays_ms: tuple[int, ...] = RETRY_DELAYS_MS
     delivery_limit: int = DELIVERY_LIMIT
-    extra: dict = field(default_factory=dict)
 
     @property
     def events_exchange(self) -> str:

@@ -10,7 +10,7 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from .logs import configure_logging
@@ -72,13 +72,3 @@ async def run_kinds(container_cm: contextlib.AbstractAsyncContextManager[Any], k
         log.info("%s stopped", name)
     if failed is not None:
         raise SystemExit(1)
-
-
-@contextlib.asynccontextmanager
-async def closing(*resources: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
-    try:
-        yield
-    finally:
-        for close in resources:
-            with contextlib.suppress(Exception):
-                await close()

@@ -59,8 +59,3 @@ def shutdown_telemetry() -> None:
     if isinstance(provider, TracerProvider):
         provider.force_flush(5000)
         provider.shutdown()
-
-
-def current_trace_id() -> str | None:
-    ctx = trace.get_current_span().get_span_context()
-    return format(ctx.trace_id, "032x") if ctx.is_valid else None
