@@ -23,3 +23,4 @@ class DocumentIssued(Event):
     issued_at: datetime
     point_of_sale: str = "online"  # "online" or "terminal:<code>" (a box office)
     references_document_id: uuid.UUID | None = None  # a credit note: the invoice it corrects
+    refund_id: uuid.UUID | None = None  # a credit note asked for by fiscal.issue_credit_note

@@ -32,6 +32,17 @@ class ReleaseHold(Command):
     reason: str
 
 
+class VoidUnits(Command):
+    """Sold units go back on sale (a refund): released for sale and offered to the zone's waitlist first."""
+
+    TYPE = "inventory.void_units"
+
+    order_id: uuid.UUID
+    hold_id: uuid.UUID
+    unit_ids: list[uuid.UUID]
+    reason: str  # "refunded", "cancelled"
+
+
 class HoldConfirmed(Event):
     TYPE = "inventory.hold.confirmed"
 

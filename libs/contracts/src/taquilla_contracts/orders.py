@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .common import Buyer, OrderLine
 from .envelope import Command, Event
@@ -101,3 +101,55 @@ class IssueTickets(Command):
     currency: str
     fiscal_number: str
     units: list[TicketUnit]
+
+
+class RefundPayment(Command):
+    """Give money back for an order: through the provider that took it, or recorded for manual methods.
+
+    `refund_id` is the idempotency key end to end: the same refund asked twice is one refund.
+    """
+
+    TYPE = "payments.refund_payment"
+
+    refund_id: uuid.UUID
+    order_id: uuid.UUID
+    payment_id: uuid.UUID
+    amount_minor: int
+    currency: str
+    reason: str  # "buyer_request", "operator", "event_cancelled", "units_unavailable", "late_payment"
+
+
+class CreditLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    original_line: int  # index of the line on the invoice (as orders sent it in fiscal.issue_document)
+    quantity: int
+
+
+class IssueCreditNote(Command):
+    """Correct the order's invoice for a refund. Empty `lines` credits whatever is not credited yet."""
+
+    TYPE = "fiscal.issue_credit_note"
+
+    refund_id: uuid.UUID  # one credit note per refund, however often this is delivered
+    order_id: uuid.UUID
+    lines: list[CreditLine] = Field(default_factory=list)
+    reason: str
+
+
+class OrderRefunded(Event):
+    """Money went back to the buyer for some or all of an order's tickets."""
+
+    TYPE = "orders.order.refunded"
+
+    order_id: uuid.UUID
+    code: str
+    refund_id: uuid.UUID
+    event_id: uuid.UUID
+    event_title: str
+    buyer: Buyer
+    amount_minor: int
+    currency: str
+    ticket_ids: list[uuid.UUID]  # the tickets voided by this refund (empty for an amount-only refund)
+    full: bool  # nothing of the order is left
+    reason: str

@@ -27,3 +27,26 @@ class PaymentFailed(Event):
     order_id: uuid.UUID
     provider: str
     reason: str
+
+
+class RefundCompleted(Event):
+    TYPE = "payments.refund.completed"
+
+    refund_id: uuid.UUID
+    order_id: uuid.UUID
+    payment_id: uuid.UUID
+    amount_minor: int
+    currency: str
+    provider: str
+    provider_reference: str  # the provider's refund id, or the operator's record for manual methods
+    completed_at: datetime
+
+
+class RefundFailed(Event):
+    TYPE = "payments.refund.failed"
+
+    refund_id: uuid.UUID
+    order_id: uuid.UUID
+    payment_id: uuid.UUID
+    provider: str
+    reason: str
