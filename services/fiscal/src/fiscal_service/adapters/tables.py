@@ -68,9 +68,12 @@ fiscal_documents = Table(
     Column("reason", Text, nullable=True),
     Column("offline_sale_id", UUID(as_uuid=True), nullable=True),
     Column("digest", String(64), nullable=False, server_default=""),
+    Column("refund_id", UUID(as_uuid=True), nullable=True),  # a credit note asked for by the refunds saga
     UniqueConstraint("tenant_id", "series_id", "number"),  # no duplicate, whatever happens
     Index("fiscal_documents_one_invoice_per_order", "tenant_id", "order_id", unique=True,
           postgresql_where=text("document_type = 'invoice' AND order_id IS NOT NULL")),
+    Index("fiscal_documents_one_credit_note_per_refund", "tenant_id", "refund_id", unique=True,
+          postgresql_where=text("refund_id IS NOT NULL")),
     Index("fiscal_documents_by_day", "tenant_id", "fiscal_day_id"),
     Index("fiscal_documents_by_time", "tenant_id", "issued_at"),
 )

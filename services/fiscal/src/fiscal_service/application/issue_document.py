@@ -49,7 +49,7 @@ async def insert_document(session, settings: Settings, *, tenant_id: uuid.UUID, 
                           lines: list[TaxedLine], currency: str, payment_method: str, issued_at: datetime,
                           order_id: uuid.UUID | None, order_code: str, event: dict | None,
                           references_document_id: uuid.UUID | None = None, reason: str | None = None,
-                          offline_sale_id: uuid.UUID | None = None) -> dict:
+                          offline_sale_id: uuid.UUID | None = None, refund_id: uuid.UUID | None = None) -> dict:
     if numbered is None:
         row = await take_numbers(session, settings, tenant_id, document_type, point_of_sale)
         numbered = Numbered(row.id, row.first, row.prefix, row.padding)
@@ -65,6 +65,7 @@ async def insert_document(session, settings: Settings, *, tenant_id: uuid.UUID, 
         issued_at=issued_at.astimezone(UTC), point_of_sale=point_of_sale, cashier=cashier, fiscal_day_id=day.id,
         taxes=list(totals.taxes), organizer=await organizer_snapshot(session, tenant_id), event=event,
         references_document_id=references_document_id, reason=reason, offline_sale_id=offline_sale_id,
+        refund_id=refund_id,
     )
     values["digest"] = document_digest(values)
     await session.execute(fiscal_documents.insert().values(**values))
@@ -83,7 +84,7 @@ def issued_event(values: dict, point_of_sale: str) -> DocumentIssued:
         formatted_number=values["formatted_number"], subtotal_minor=values["subtotal_minor"],
         tax_minor=values["tax_minor"], total_minor=values["total_minor"], currency=values["currency"],
         issued_at=values["issued_at"], point_of_sale=point_of_sale,
-        references_document_id=values["references_document_id"])
+        references_document_id=values["references_document_id"], refund_id=values.get("refund_id"))
 
 
 async def record_order(uow, placed: OrderPlaced) -> None:

@@ -20,7 +20,7 @@ def document_view(row) -> dict:
         "point_of_sale": row.point_of_sale, "cashier": row.cashier,
         "fiscal_day_id": str(row.fiscal_day_id) if row.fiscal_day_id else None,
         "references_document_id": str(row.references_document_id) if row.references_document_id else None,
-        "reason": row.reason,
+        "reason": row.reason, "refund_id": str(row.refund_id) if row.refund_id else None,
     }
 
 

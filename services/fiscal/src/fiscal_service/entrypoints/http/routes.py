@@ -104,7 +104,9 @@ async def credit_note(request: Request, document_id: uuid.UUID, body: CreditNote
         if stored is not None:
             return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotency-Replayed": "true"})
         values = await issue_credit_note(uow.session, request.app.state.settings, tenant_id, document_id,
-                                         reason=body.reason, lines=body.lines, point_of_sale=body.point_of_sale,
+                                         reason=body.reason, point_of_sale=body.point_of_sale,
+                                         lines=[(item.line, item.quantity) for item in body.lines]
+                                         if body.lines is not None else None,
                                          cashier=actor(principal))
         view = await get_document(uow.session, values["id"])
         await IDEMPOTENCY.complete(uow.session, scope, key, 201, view)

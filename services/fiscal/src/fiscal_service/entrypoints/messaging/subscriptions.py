@@ -1,9 +1,10 @@
 """Everything fiscal consumes, in one place."""
 from taquilla_contracts.catalog import EventPublished
 from taquilla_contracts.gateway import TenantRegistered
-from taquilla_contracts.orders import IssueFiscalDocument, OrderPlaced
+from taquilla_contracts.orders import IssueCreditNote, IssueFiscalDocument, OrderPlaced
 from taquilla_messaging import Subscriptions
 
+from ...application.credit_notes import credit_refund
 from ...application.issue_document import issue_fiscal_document, record_event, record_order
 from ...application.organizers import record_organizer
 
@@ -14,6 +15,10 @@ def subscriptions(settings) -> Subscriptions:
     @subs.on(IssueFiscalDocument)
     async def _issue(uow, envelope, command):
         await issue_fiscal_document(uow, envelope, command, settings)
+
+    @subs.on(IssueCreditNote)
+    async def _credit(uow, envelope, command):
+        await credit_refund(uow, envelope, command, settings)
 
     @subs.on(TenantRegistered)
     async def _organizer(uow, envelope, registered):
