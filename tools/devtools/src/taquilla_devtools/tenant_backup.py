@@ -14,7 +14,10 @@ It connects as the owner role (`<SVC>_DB__MIGRATION_URL` when set, else the loca
 transactions scoped to the tenant with `set_config('app.tenant_id', <tenant>, true)`: forced
 row-level security then shows and accepts that tenant's rows only, so another tenant cannot be
 read or touched even by a bug here. Each database is exported in one REPEATABLE READ snapshot and
-restored in one transaction, parents before children (the tables' foreign keys decide the order).
+restored in one transaction, parents before children (the tables' foreign keys decide the order);
+the restore commits every database only once all have taken their rows, and a backup row that
+clashes with a row that is not the tenant's (a unique value taken since) stops it: nothing is lost
+silently. Append-only tables (the gateway's audit log) keep their rows; see the runbook.
 
 Not part of a tenant's backup: outbox/inbox and idempotency rows (in-flight plumbing, no
 tenant_id) and rows shared by tenants (gateway users, referenced by memberships: a restore needs
@@ -24,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -53,6 +58,7 @@ class TenantTable:
     tenant_column: str
     columns: tuple[str, ...]  # insertable columns (generated ones excluded)
     order_by: tuple[str, ...]  # primary key, or every column: a stable row order
+    self_referencing: bool = False  # a foreign key to itself (a credit note refers to its invoice)
 
 
 def quote(identifier: str) -> str:
@@ -105,11 +111,14 @@ async def tenant_tables(conn: asyncpg.Connection) -> list[TenantTable]:
         FROM pg_constraint k
         JOIN pg_class child ON child.oid = k.conrelid
         JOIN pg_class parent ON parent.oid = k.confrelid
-        WHERE k.contype = 'f' AND child.relname <> parent.relname""")
+        WHERE k.contype = 'f'""")
     parents = {name: set() for name in tables}
     for edge in edges:
-        if edge["child"] in tables and edge["parent"] in tables:
-            parents[edge["child"]].add(edge["parent"])
+        child, parent = edge["child"], edge["parent"]
+        if child == parent and child in tables:
+            tables[child] = dataclasses.replace(tables[child], self_referencing=True)
+        elif child in tables and parent in tables:
+            parents[child].add(parent)
     ordered: list[TenantTable] = []
     while parents:
         ready = sorted(name for name, ps in parents.items() if not ps)
@@ -199,11 +208,13 @@ async def restore_tenant(folder: Path, *, layout: PlatformLayout | None = None, 
     present are kept as they are (so a restore can be repeated, and append-only tables that refused
     a deletion are no obstacle). With `replace`, the tenant's current rows are deleted first (those
     of append-only tables stay), so the tenant is exactly as backed up. Checks every database before
-    writing anything; then one transaction per database. Returns {service.table: (inserted, kept)}."""
+    writing anything; then one transaction per database, all committed only once every database
+    has been written (a failure anywhere writes nothing). Returns {service.table: (inserted, kept)}."""
     layout = layout or PlatformLayout()
     manifest = read_manifest(folder)
     tenant_id = uuid.UUID(manifest["tenant_id"])
     connections: dict[str, asyncpg.Connection] = {}
+    transactions = []
     try:
         for db in manifest["databases"]:  # 1. every database fits the backup
             conn = connections[db["service"]] = await connect(db["service"], layout)
@@ -216,52 +227,85 @@ async def restore_tenant(folder: Path, *, layout: PlatformLayout | None = None, 
             if missing:
                 raise BackupError(f"{db['service']}: tables {missing} are not in the database")
         restored: dict[str, tuple[int, int]] = {}
-        for db in manifest["databases"]:  # 2. write
+        for db in manifest["databases"]:  # 2. write, committing nothing yet
             conn = connections[db["service"]]
-            async with conn.transaction():
-                await scope(conn, tenant_id)
-                present = {t.name: t for t in await tenant_tables(conn)}
-                if replace:
-                    for table in reversed(db["tables"]):
-                        try:
-                            async with conn.transaction():  # a savepoint: an append-only table refuses
-                                await conn.execute(f"DELETE FROM ONLY {quote(table['table'])} "
-                                                   f"WHERE {quote(table['tenant_column'])} = $1", tenant_id)
-                        except asyncpg.RaiseError:
-                            pass
-                for table in db["tables"]:
-                    restored[f"{db['service']}.{table['table']}"] = await _insert(
-                        conn, present[table["table"]], folder / table["file"], db["service"])
+            transaction = conn.transaction()
+            await transaction.start()
+            transactions.append(transaction)
+            await scope(conn, tenant_id)
+            present = {t.name: t for t in await tenant_tables(conn)}
+            if replace:
+                for table in reversed(db["tables"]):
+                    try:
+                        async with conn.transaction():  # a savepoint: an append-only table refuses
+                            await conn.execute(f"DELETE FROM ONLY {quote(table['table'])} "
+                                               f"WHERE {quote(table['tenant_column'])} = $1", tenant_id)
+                    except asyncpg.RaiseError:
+                        pass
+            for table in db["tables"]:
+                restored[f"{db['service']}.{table['table']}"] = await _insert(
+                    conn, present[table["table"]], folder / table["file"], db["service"], tenant_id)
+        for transaction in transactions:  # 3. every database took its rows: commit them all
+            await transaction.commit()
+        transactions.clear()
     finally:
+        for transaction in transactions:
+            with contextlib.suppress(Exception):
+                await transaction.rollback()
         for conn in connections.values():
             await conn.close()
     return restored
 
 
-async def _insert(conn: asyncpg.Connection, table: TenantTable, path: Path, service: str) -> tuple[int, int]:
+async def _insert(conn: asyncpg.Connection, table: TenantTable, path: Path, service: str,
+                  tenant_id: uuid.UUID) -> tuple[int, int]:
+    """Insert the file's rows that are not there yet. A row that is neither inserted nor already the
+    tenant's (same key) clashes with another row on a unique value (another tenant's slug, a serial id
+    of another installation): that is an error, never a silent loss."""
     columns = ", ".join(quote(c) for c in table.columns)
-    sql = (f"INSERT INTO {quote(table.name)} ({columns}) OVERRIDING SYSTEM VALUE "
-           f"SELECT {columns} FROM json_populate_recordset(NULL::{quote(table.name)}, $1::json) "
-           "ON CONFLICT DO NOTHING")
-    inserted, total, batch = 0, 0, []
+    key = " AND ".join(f"t.{quote(c)} IS NOT DISTINCT FROM r.{quote(c)}" for c in table.order_by)
+    sql = (f"WITH r AS (SELECT {columns} FROM json_populate_recordset(NULL::{quote(table.name)}, $1::json)), "
+           f"i AS (INSERT INTO {quote(table.name)} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM r "
+           "ON CONFLICT DO NOTHING RETURNING 1) "
+           f"SELECT (SELECT count(*) FROM i) AS inserted, (SELECT count(*) FROM r WHERE EXISTS ("
+           f"SELECT 1 FROM ONLY {quote(table.name)} t WHERE t.{quote(table.tenant_column)} = $2 AND {key})) AS kept")
+    inserted, kept, total, batch = 0, 0, 0, []
+    postponed: list[list[str]] = []  # batches whose rows refer to rows of the same table in a later batch
 
-    async def flush() -> int:
+    async def flush(rows: list[str], *, last_try: bool) -> bool:
+        nonlocal inserted, kept
         try:
-            status = await conn.execute(sql, "[" + ",".join(batch) + "]")
+            async with conn.transaction():  # a savepoint, so a refused batch can be tried again
+                result = await conn.fetchrow(sql, "[" + ",".join(rows) + "]", tenant_id)
         except asyncpg.ForeignKeyViolationError as exc:
+            if not last_try:
+                return False
             raise BackupError(f"{service}.{table.name}: a row refers to one that is not in the database "
                               f"nor in the backup (shared data such as users must exist): {exc.detail}") from exc
-        batch.clear()
-        return int(status.rsplit(" ", 1)[-1])
+        if result["inserted"] + result["kept"] != len(rows):
+            lost = len(rows) - result["inserted"] - result["kept"]
+            raise BackupError(f"{service}.{table.name}: {lost} rows of the backup clash on a unique value with "
+                              "rows that are not this tenant's as backed up (another tenant's, e.g. a slug "
+                              "taken since, or ids from another installation); resolve the clash and restore again")
+        inserted += result["inserted"]
+        kept += result["kept"]
+        return True
 
     with path.open(encoding="utf-8") as f:
         for line in f:
             batch.append(line.rstrip("\n"))
             total += 1
             if len(batch) >= BATCH:
-                inserted += await flush()
-    if batch:
-        inserted += await flush()
+                if not await flush(batch, last_try=not table.self_referencing):
+                    postponed.append(batch)
+                batch = []
+    if batch and not await flush(batch, last_try=not table.self_referencing):
+        postponed.append(batch)
+    while postponed:  # each round inserts at least one batch, or the last one fails for good
+        remaining = [b for b in postponed if not await flush(b, last_try=False)]
+        if len(remaining) == len(postponed):
+            await flush(remaining[0], last_try=True)
+        postponed = remaining
     # Serial and identity columns: keep their sequences ahead of the restored values.
     for column in table.columns:
         sequence = await conn.fetchval("SELECT pg_get_serial_sequence($1, $2)", quote(table.name), column)
@@ -269,7 +313,7 @@ async def _insert(conn: asyncpg.Connection, table: TenantTable, path: Path, serv
             await conn.execute(
                 f"SELECT setval($1::regclass, m) FROM (SELECT max({quote(column)}) AS m FROM {quote(table.name)}) x "
                 "WHERE m > COALESCE(pg_sequence_last_value($1::regclass), 0)", sequence)
-    return inserted, total - inserted
+    return inserted, kept
 
 
 # ============================================================================ command line

@@ -16,6 +16,15 @@ from ..domain.pricing import Stage, stages_in_order
 from ..domain.slugs import looks_like_id
 from .pagination import decode_cursor, encode_cursor
 
+ORGANIZER_ACTIVE = "active"  # suspended and pending_deletion organizers are off the storefront
+
+
+def organizer_listed():
+    """Events whose organizer may be shown to the public: not suspended nor pending deletion. Their
+    events stay in the database and visible to their own staff; reactivated, they are listed again."""
+    return events.c.tenant_id.not_in(
+        select(organizers.c.tenant_id).where(organizers.c.status != ORGANIZER_ACTIVE).scalar_subquery())
+
 
 def _by_reference(reference: str):
     """An event id or, failing that, a slug (slugs never look like ids)."""
@@ -163,7 +172,8 @@ def _organizer_matches(organizer: str):
 
 async def find_public_event(session, reference: str, *, organizer: str | None = None) -> dict | None:
     """An on-sale event of any organizer (system scope). Two organizers may share a slug: then ask which."""
-    query = select(events).where(_by_reference(reference), events.c.status.in_(EventStatus.PUBLIC))
+    query = select(events).where(_by_reference(reference), events.c.status.in_(EventStatus.PUBLIC),
+                                 organizer_listed())
     if organizer:
         query = query.where(_organizer_matches(organizer))
     found = (await session.execute(query.limit(10))).all()
@@ -197,8 +207,10 @@ class EventSearch:
 
 
 async def list_public_events(session, *, search: EventSearch | None = None, q: str | None = None,
-                             organizer: str | None = None, limit: int, cursor: str | None) -> dict:
-    """Public events of every organizer, soonest first, `limit` at a time (system scope)."""
+                             organizer: str | None = None, limit: int, cursor: str | None,
+                             own_tenant: uuid.UUID | None = None) -> dict:
+    """Public events of every listed organizer, soonest first, `limit` at a time (system scope);
+    `own_tenant`'s staff also see their own organizer's public events while it is suspended."""
     search = search or EventSearch(q=q, organizer=organizer)
     sessions_query = select(event_sessions.c.event_id, func.min(event_sessions.c.starts_at).label("starts_at"))
     if search.starts_from:
@@ -209,7 +221,8 @@ async def list_public_events(session, *, search: EventSearch | None = None, q: s
     query = (
         select(events, first_session.c.starts_at.label("first_starts_at"))
         .join(first_session, first_session.c.event_id == events.c.id)
-        .where(events.c.status.in_(EventStatus.PUBLIC))
+        .where(events.c.status.in_(EventStatus.PUBLIC),
+               or_(organizer_listed(), events.c.tenant_id == own_tenant) if own_tenant else organizer_listed())
         .order_by(first_session.c.starts_at, events.c.id)
         .limit(limit + 1)
     )
@@ -279,10 +292,13 @@ async def seat_map(session, event_id: uuid.UUID, zone_id: uuid.UUID) -> dict | N
     }
 
 
-async def find_event_row(session, reference: str, *, statuses=EventStatus.PUBLIC):
-    """An event of any organizer in one of `statuses` (system scope), as a row; AmbiguousSlug if two share a slug."""
-    found = (await session.execute(select(events).where(_by_reference(reference), events.c.status.in_(statuses))
-                                   .limit(10))).all()
+async def find_event_row(session, reference: str, *, statuses=EventStatus.PUBLIC, listed: bool | None = True):
+    """An event of any organizer in one of `statuses` (system scope), as a row; AmbiguousSlug if two share a slug.
+    `listed`: True, only of organizers shown to the public; False, only of suspended ones; None, any."""
+    query = select(events).where(_by_reference(reference), events.c.status.in_(statuses))
+    if listed is not None:
+        query = query.where(organizer_listed() if listed else ~organizer_listed())
+    found = (await session.execute(query.limit(10))).all()
     if len(found) > 1:
         raise AmbiguousSlug(reference, [])
     return found[0] if found else None

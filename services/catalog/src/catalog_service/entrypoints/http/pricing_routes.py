@@ -11,7 +11,7 @@ from taquilla_platform.problems import not_found
 
 from ...adapters.tables import promo_codes, zones
 from ...application.promo_codes import cancel_redemption, create_promo_code, promo_view, redeem
-from ...application.queries import find_event_row, find_own_event
+from ...application.queries import find_event_row, find_organizer, find_own_event
 from ...application.quote import QuoteLineRequest, quote
 from ...application.stages import (
     allocate,
@@ -24,6 +24,7 @@ from ...application.stages import (
     stage_view,
 )
 from ...application.zones import block_seats, change_zone
+from ...domain.errors import OrganizerNotActive
 from ...domain.events import EventStatus
 from .problems import domain_errors_as_problems
 from .routes import optional_principal, staff_tenant
@@ -48,8 +49,11 @@ async def _own(uow, tenant_id: uuid.UUID, reference: str):
     return event
 
 
-async def _selling(uow, reference: str, principal: Principal | None, statuses=EventStatus.PUBLIC):
-    """A public event (any organizer), or the caller's own in any status; the transaction narrows to its tenant."""
+async def _selling(uow, reference: str, principal: Principal | None, statuses=EventStatus.PUBLIC, *,
+                   purchase_step: bool = False, compensation: bool = False):
+    """A public event (any organizer), or the caller's own in any status; the transaction narrows to its tenant.
+    A suspended organizer's events are not public: a 404, or for a step of a purchase (allocating stage
+    prices, redeeming a code) a 409 organizer-not-active; undoing such a step (`compensation`) still works."""
     if principal is not None and principal.tenant_id is not None and principal.has_any(*Role.STAFF):
         await uow.set_tenant(principal.tenant_id)
         own = await find_own_event(uow.session, principal.tenant_id, reference)
@@ -57,7 +61,13 @@ async def _selling(uow, reference: str, principal: Principal | None, statuses=Ev
             return own
     await uow.set_tenant("system")
     with domain_errors_as_problems():
-        event = await find_event_row(uow.session, reference, statuses=statuses)
+        event = await find_event_row(uow.session, reference, statuses=statuses,
+                                     listed=None if compensation else True)
+        if event is None and purchase_step:
+            hidden = await find_event_row(uow.session, reference, statuses=statuses, listed=False)
+            if hidden is not None:
+                organizer = await find_organizer(uow.session, hidden.tenant_id)
+                raise OrganizerNotActive(organizer.status)
     if event is None:
         raise not_found("Event", reference)
     await uow.set_tenant(event.tenant_id)
@@ -105,7 +115,8 @@ async def allocate_stage_units(request: Request, id_or_slug: str, body: Allocati
                                principal: Principal = Depends(current_principal)) -> JSONResponse:
     """Lock stage prices for a hold's units (orders calls this right after Inventory.Hold); idempotent per hold."""
     async with request.app.state.db.unit_of_work(system=True) as uow:
-        event = await _selling(uow, id_or_slug, principal, statuses=frozenset({EventStatus.ON_SALE}))
+        event = await _selling(uow, id_or_slug, principal, statuses=frozenset({EventStatus.ON_SALE}),
+                               purchase_step=True)
         with domain_errors_as_problems():
             allocations = await allocate(uow.session, event.tenant_id, event, body.hold_id, body.session_id,
                                          [(li.zone_id, li.quantity) for li in body.lines], datetime.now(UTC))
@@ -119,7 +130,8 @@ async def allocate_stage_units(request: Request, id_or_slug: str, body: Allocati
 async def release_stage_units(request: Request, id_or_slug: str, hold_id: uuid.UUID,
                               principal: Principal = Depends(current_principal)) -> dict:
     async with request.app.state.db.unit_of_work(system=True) as uow:
-        event = await _selling(uow, id_or_slug, principal, statuses=frozenset(EventStatus.NEXT))
+        event = await _selling(uow, id_or_slug, principal, statuses=frozenset(EventStatus.NEXT),
+                               compensation=True)
         released = await release_hold(uow.session, event.tenant_id, hold_id, datetime.now(UTC))
         await uow.commit()
     return {"hold_id": str(hold_id), "released": released}
@@ -169,7 +181,8 @@ async def redeem_promo_code(request: Request, id_or_slug: str, code: str, body: 
     """Count one use of a code for an order (orders calls this when the order is placed). A repeat for the
     same reference returns the first answer with 200; a limit reached is a 409."""
     async with request.app.state.db.unit_of_work(system=True) as uow:
-        event = await _selling(uow, id_or_slug, principal, statuses=frozenset({EventStatus.ON_SALE}))
+        event = await _selling(uow, id_or_slug, principal, statuses=frozenset({EventStatus.ON_SALE}),
+                               purchase_step=True)
         with domain_errors_as_problems():
             redemption, created = await redeem(uow.session, event.tenant_id, event, code, reference=body.reference,
                                                buyer=body.buyer_email, quantity=body.quantity, now=datetime.now(UTC))
@@ -181,7 +194,8 @@ async def redeem_promo_code(request: Request, id_or_slug: str, code: str, body: 
 async def cancel_promo_redemption(request: Request, id_or_slug: str, code: str, reference: str,
                                   principal: Principal = Depends(current_principal)) -> dict:
     async with request.app.state.db.unit_of_work(system=True) as uow:
-        event = await _selling(uow, id_or_slug, principal, statuses=frozenset(EventStatus.NEXT))
+        event = await _selling(uow, id_or_slug, principal, statuses=frozenset(EventStatus.NEXT),
+                               compensation=True)
         cancelled = await cancel_redemption(uow.session, event, code, reference)
         await uow.commit()
     if not cancelled:

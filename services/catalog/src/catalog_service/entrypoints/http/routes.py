@@ -169,7 +169,8 @@ async def browse(request: Request,
                  price_min: int | None = Query(None, ge=0, description="minor units; some zone costs at least"),
                  price_max: int | None = Query(None, ge=0, description="minor units; some zone costs at most"),
                  available: bool | None = Query(None, description="true: on sale now (not sold out)"),
-                 limit: int = Query(20, ge=1, le=100), cursor: str | None = Query(None, max_length=500)) -> dict:
+                 limit: int = Query(20, ge=1, le=100), cursor: str | None = Query(None, max_length=500),
+                 principal: Principal | None = Depends(optional_principal)) -> dict:
     if starts_from and starts_until and starts_until <= starts_from:
         raise Problem(422, "validation-error", "The request is not valid", "'to' must be after 'from'", field="to")
     if price_min is not None and price_max is not None and price_max < price_min:
@@ -181,9 +182,10 @@ async def browse(request: Request,
     search = EventSearch(q=q, organizer=organizer, starts_from=starts_from, starts_until=starts_until,
                          category=category, venue=venue, city=city, price_min=price_min, price_max=price_max,
                          available=available)
-    async with request.app.state.db.unit_of_work(system=True) as uow:  # public: every organizer
+    own = principal.tenant_id if principal is not None and principal.has_any(*Role.STAFF) else None
+    async with request.app.state.db.unit_of_work(system=True) as uow:  # public: every listed organizer
         with domain_errors_as_problems():
-            return await list_public_events(uow.session, search=search, limit=limit, cursor=cursor)
+            return await list_public_events(uow.session, search=search, limit=limit, cursor=cursor, own_tenant=own)
 
 
 @router.get("/{id_or_slug}")
