@@ -1,6 +1,7 @@
 import hashlib
 import hmac
 from typing import Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from taquilla_platform.settings import (
@@ -85,6 +86,9 @@ class Settings(ServiceSettings):
     webhooks: WebhookSettings = WebhookSettings()
     provider: ProviderSettings = ProviderSettings()
     public_url: str = "http://127.0.0.1:8000"  # where buyers reach the public API (unsubscribe links)
+    # The web app whose /verify-email and /reset-password pages take the emailed token and POST it to the
+    # gateway (/api/v1/auth/verify-email, /api/v1/auth/password-reset/confirm): those API routes are POST only.
+    storefront_url: str = "http://127.0.0.1:3000"
     event_reminder_hours: float = Field(24.0, gt=0)  # the reminder goes this long before the session
     reminder_poll_seconds: float = Field(60.0, gt=0)
 
@@ -97,6 +101,10 @@ class Settings(ServiceSettings):
     def unsubscribe_url(self, tenant_id, email: str) -> str:
         token = unsubscribe_token(self.unsubscribe_key, tenant_id, email)
         return f"{self.public_url.rstrip('/')}/api/v1/notifications/unsubscribe?token={token}"
+
+    def account_link(self, page: str, token: str) -> str:
+        """`page` is "verify-email" or "reset-password"; the token is URL-safe base64 but quoted all the same."""
+        return f"{self.storefront_url.rstrip('/')}/{page}?token={quote(token, safe='')}"
 
     @property
     def allow_local_webhook_urls(self) -> bool:

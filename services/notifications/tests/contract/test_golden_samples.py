@@ -68,3 +68,21 @@ def test_every_platform_event_partners_hear_about_is_consumed_and_sent_whole():
         body = json.loads(webhook_payload(webhook_type, golden.occurred_at, golden.data))
         assert body["type"] == webhook_type and body["data"] == golden.data
         assert datetime.fromisoformat(body["timestamp"]) == golden.occurred_at
+
+
+def test_the_gateway_account_samples_become_emails_with_their_link_and_token():
+    from notifications_service.application.account_emails import account_template
+    from taquilla_contracts.gateway import PasswordResetRequested, UserVerificationRequested
+
+    for name, model, expected in (("gateway.user.verification_requested.v1", UserVerificationRequested,
+                                   ("email_verification", "verify-email")),
+                                  ("gateway.user.password_reset_requested.v1", PasswordResetRequested,
+                                   ("staff_invitation", "reset-password"))):
+        request = sample(name).parse(model)
+        template, page = account_template(request)
+        assert (template, page) == expected
+        link = f"https://shop.example.com/{page}?token={request.token}"
+        email = TemplateRenderer().render(template, "es", {
+            "user_name": request.name, "token": request.token, "link": link, "expires_at": request.expires_at,
+            "time_zone": None, "tenant_name": getattr(request, "tenant_name", None) or "", "organizer_name": None})
+        assert link in email.text and request.token in email.html and request.name in email.text

@@ -4,11 +4,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from taquilla_contracts import Envelope
-from taquilla_contracts.catalog import EventPublished, SessionOnSale
+from taquilla_contracts.catalog import EventPublished, EventStatusChanged, SessionOnSale
 from taquilla_contracts.common import Buyer, OrderLine
-from taquilla_contracts.orders import OrderCancelled, OrderPlaced
+from taquilla_contracts.orders import OrderCancelled, OrderPlaced, OrderRefunded
 from taquilla_contracts.payments import PaymentFailed
-from taquilla_contracts.tickets import IssuedTicket, TicketsIssued
+from taquilla_contracts.tickets import IssuedTicket, TicketCheckedIn, TicketsIssued, TicketTransferred
 from taquilla_devtools.testing import eventually, service_harness, staff
 
 from .test_order_confirmation import FAST, order_completed
@@ -20,7 +20,8 @@ FAST_WEBHOOKS = {
     "NOTIFICATIONS_WEBHOOKS__TIMEOUT_SECONDS": "3",
     "NOTIFICATIONS_WEBHOOKS__LEASE_SECONDS": "8",
 }
-ALL_TYPES = ["order.placed", "order.paid", "order.cancelled", "ticket.issued", "payment.failed", "event.published"]
+ALL_TYPES = ["order.placed", "order.paid", "order.cancelled", "order.refunded", "ticket.issued", "ticket.transferred",
+             "ticket.checked_in", "payment.failed", "event.published", "event.changed"]
 
 
 def harness(sink=None, **env):
@@ -83,6 +84,20 @@ def platform_events(tenant) -> dict[str, Envelope]:
             currency="USD", organizer_name="Ávila", sessions=[SessionOnSale(session_id=uuid.uuid4(),
                                                                             starts_at=datetime(2026, 3, 15, tzinfo=UTC))],
             zones=[]), source="catalog", tenant_id=tenant),
+        "event.changed": Envelope.wrap(EventStatusChanged(
+            event_id=uuid.uuid4(), from_status="on_sale", to_status="sold_out", reason="every zone sold",
+            changed_at=datetime.now(UTC)), source="catalog", tenant_id=tenant),
+        "order.refunded": Envelope.wrap(OrderRefunded(
+            order_id=order_id, code="TQ-PLACED", refund_id=uuid.uuid4(), event_id=uuid.uuid4(), event_title="Rock & Sol",
+            buyer=Buyer(email="ana@example.com", name="Ana Pérez"), amount_minor=5000, currency="USD",
+            ticket_ids=[uuid.uuid4()], full=False, reason="buyer_request"), source="orders", tenant_id=tenant),
+        "ticket.transferred": Envelope.wrap(TicketTransferred(
+            ticket_id=uuid.uuid4(), order_id=order_id, event_title="Rock & Sol", from_email="ana@example.com",
+            to_email="luis@example.com", to_name="Luis Gómez", qr_payload="TQ1.new.sig",
+            transferred_at=datetime.now(UTC)), source="tickets", tenant_id=tenant),
+        "ticket.checked_in": Envelope.wrap(TicketCheckedIn(
+            ticket_id=uuid.uuid4(), order_id=order_id, event_id=uuid.uuid4(), list_id=uuid.uuid4(), door="Puerta Norte",
+            direction="entry", mode="online", scanned_at=datetime.now(UTC)), source="tickets", tenant_id=tenant),
     }
 
 
@@ -320,7 +335,7 @@ async def test_endpoint_input_is_checked_and_private_to_the_tenant(smtp_sink, we
 
         types = (await h.client.get("/api/v1/notifications/webhooks/event-types", headers=staff(tenant))).json()
         produced = {t["type"]: t["produced"] for t in types["items"]}
-        assert produced["order.paid"] and not produced["order.refunded"] and len(produced) == 10
+        assert all(produced.values()) and len(produced) == 10  # every type has a producer now
 
         gone = await h.client.delete(f"{url}/{endpoint_id}", headers=staff(tenant))
         assert gone.status_code == 204

@@ -49,7 +49,10 @@ messages = Table(
     Column("trace_headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    UniqueConstraint("tenant_id", "order_id", "template", "channel"),  # one confirmation per order
+    # one confirmation per order; `reference` tells apart several of a kind per order (refunds, transfers)
+    Column("reference", String(100), nullable=False, server_default=""),
+    UniqueConstraint("tenant_id", "order_id", "template", "channel", "reference",
+                     name="notification_messages_once_per_order"),
     Column("category", String(20), nullable=False, server_default="transactional"),  # or "marketing"
     Column("provider_message_id", String(100)),  # the SMS/WhatsApp provider's id, for its status callbacks
     Column("delivered_at", DateTime(timezone=True)),
@@ -89,7 +92,8 @@ orders = Table(
     Column("total_minor", BigInteger),
     Column("currency", String(3)),
     Column("ticket_count", Integer),
-    Column("status", String(20), nullable=False),  # placed, completed, cancelled
+    Column("tickets", JSONB, nullable=False, server_default=text("'{}'::jsonb")),  # ticket id → label
+    Column("status", String(20), nullable=False),  # placed, completed, cancelled, refunded (in full)
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("known_orders_upcoming", "session_starts_at", postgresql_where=text("status = 'completed'")),
 )
@@ -193,5 +197,7 @@ tenant_settings = Table(
     Column("name", Text),
     Column("country", String(2)),
     Column("default_language", String(10)),  # chosen by the organizer; else from the country
+    Column("time_zone", String(64)),
+    Column("branding", JSONB, nullable=False, server_default=text("'{}'::jsonb")),  # logo_url, primary_color...
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -1,17 +1,21 @@
-"""Messages to buyers beyond the order confirmation: cancellations and event reminders."""
+"""Messages to buyers beyond the order confirmation: cancellations, refunds, event cancellations, reminders."""
 from __future__ import annotations
 
 from sqlalchemy import select
 from taquilla_contracts import Envelope
-from taquilla_contracts.orders import OrderCancelled
+from taquilla_contracts.catalog import EventStatusChanged
+from taquilla_contracts.orders import OrderCancelled, OrderRefunded
+from taquilla_messaging import PermanentError
 
-from ..adapters.tables import events
+from ..adapters.tables import events, orders
 from ..adapters.templates import TemplateRenderer
 from .queue_message import Recipient, queue_message
-from .record_order import record_cancelled_order
+from .record_order import record_cancelled_order, record_refunded_order
 
 ORDER_CANCELLED = "order_cancelled"
 EVENT_REMINDER = "event_reminder"
+REFUND_ISSUED = "refund_issued"
+EVENT_CANCELLED = "event_cancelled"
 
 
 async def event_facts(session, tenant_id, event_id) -> dict:
@@ -33,3 +37,42 @@ async def queue_order_cancelled(session, envelope: Envelope, cancelled: OrderCan
                         recipient=Recipient(order.buyer_email, order.buyer_name), context=context,
                         default_language=language, order_id=order.order_id,
                         correlation_id=envelope.correlation_id or str(order.order_id), causation_id=envelope.id)
+
+
+async def queue_refund_issued(session, envelope: Envelope, refunded: OrderRefunded, renderer: TemplateRenderer,
+                              language: str) -> None:
+    """One email per refund (an order may be refunded in parts), to the buyer the message names."""
+    if envelope.tenant_id is None:
+        raise PermanentError("orders.order.refunded without a tenant: no organizer to write on behalf of")
+    order = await record_refunded_order(session, envelope, refunded.order_id, full=refunded.full)
+    context = {"buyer_name": refunded.buyer.name, "order_code": refunded.code, "event_title": refunded.event_title,
+               "session_starts_at": order.session_starts_at if order else None, "amount_minor": refunded.amount_minor,
+               "currency": refunded.currency, "credit_note_number": None, "ticket_count": len(refunded.ticket_ids),
+               "full": refunded.full, "reason": refunded.reason,
+               } | await event_facts(session, envelope.tenant_id, refunded.event_id)
+    await queue_message(session, renderer, tenant_id=envelope.tenant_id, template=REFUND_ISSUED,
+                        recipient=Recipient(refunded.buyer.email, refunded.buyer.name), context=context,
+                        default_language=language, order_id=refunded.order_id, reference=str(refunded.refund_id),
+                        correlation_id=envelope.correlation_id or str(refunded.order_id), causation_id=envelope.id)
+
+
+async def queue_event_cancelled(session, envelope: Envelope, changed: EventStatusChanged, renderer: TemplateRenderer,
+                                language: str) -> int:
+    """Every buyer of a paid, unrefunded order notifications has seen for the event: one email per order."""
+    if changed.to_status != "cancelled" or envelope.tenant_id is None:
+        return 0
+    o = orders
+    buyers = (await session.execute(select(o).where(
+        o.c.tenant_id == envelope.tenant_id, o.c.event_id == changed.event_id, o.c.status == "completed",
+        o.c.session_starts_at.is_not(None)).order_by(o.c.order_id))).all()
+    facts = await event_facts(session, envelope.tenant_id, changed.event_id)
+    for order in buyers:
+        context = {"buyer_name": order.buyer_name, "event_title": order.event_title or "",
+                   "session_starts_at": order.session_starts_at, "order_code": order.code,
+                   "total_minor": order.total_minor or 0, "currency": order.currency or "USD",
+                   "reason": changed.reason} | facts
+        await queue_message(session, renderer, tenant_id=envelope.tenant_id, template=EVENT_CANCELLED,
+                            recipient=Recipient(order.buyer_email, order.buyer_name), context=context,
+                            default_language=language, order_id=order.order_id,
+                            correlation_id=str(order.order_id), causation_id=envelope.id)
+    return len(buyers)

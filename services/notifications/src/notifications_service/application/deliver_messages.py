@@ -35,6 +35,7 @@ from ..domain.messages import (
     TemporaryFailure,
     retry_delay,
 )
+from .account_emails import PLATFORM_TENANT, SENSITIVE_TEMPLATES, WITHHELD
 
 log = logging.getLogger("taquilla.notifications.delivery")
 OUTCOMES = Counter("taquilla_notifications_deliveries_total", "Delivery attempts by outcome",
@@ -68,7 +69,8 @@ def message_sent(message: ClaimedMessage) -> Envelope:
     """`notifications.message.sent`, in the conversation of the message that asked for the email."""
     sent = MessageSent(message_id=message.id, order_id=message.order_id, channel=message.channel,
                        template=message.template, recipient=message.recipient)
-    envelope = Envelope.wrap(sent, source="notifications", tenant_id=message.tenant_id,
+    tenant_id = None if message.tenant_id == PLATFORM_TENANT else message.tenant_id  # an account email
+    envelope = Envelope.wrap(sent, source="notifications", tenant_id=tenant_id,
                              correlation_id=message.correlation_id)
     return envelope.model_copy(update={"causation_id": message.causation_id})
 
@@ -173,10 +175,12 @@ class Delivery:
                 await self.record_sent(message, response)
 
     async def record_sent(self, message: ClaimedMessage, response: str) -> None:
-        provider_id = {} if message.channel == Channel.EMAIL else {"provider_message_id": response[:100]}
+        recorded = {} if message.channel == Channel.EMAIL else {"provider_message_id": response[:100]}
         async with self.db.unit_of_work(message.tenant_id) as uow:
+            if message.template in SENSITIVE_TEMPLATES:  # the one-time link is the recipient's alone now
+                recorded |= {"body_text": WITHHELD, "body_html": None}
             if not await self._update_claimed(uow.session, message, status=Status.SENT, sent_at=func.now(),
-                                              last_error=None, **provider_id):
+                                              last_error=None, **recorded):
                 return
             await publish(uow.session, bus, message_sent(message))
             await uow.commit()

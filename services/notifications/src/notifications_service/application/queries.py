@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy import select
 
 from ..adapters.tables import messages
+from .account_emails import SENSITIVE_TEMPLATES, WITHHELD
 
 SUMMARY_COLUMNS = (
     messages.c.id, messages.c.order_id, messages.c.channel, messages.c.template, messages.c.language,
@@ -30,9 +31,10 @@ def message_summary(row) -> dict:
 
 
 def message_detail(row) -> dict:
+    withheld = row.template in SENSITIVE_TEMPLATES  # staff never see a live sign-in token
     return {
-        **message_summary(row), "recipient_name": row.recipient_name, "body_text": row.body_text,
-        "body_html": row.body_html,
+        **message_summary(row), "recipient_name": row.recipient_name,
+        "body_text": WITHHELD if withheld else row.body_text, "body_html": None if withheld else row.body_html,
         "attachments": [{"filename": a["filename"], "content_type": a["content_type"], "content": a["content"],
                          "encoding": a.get("encoding", "utf-8")} for a in row.attachments],
     }

@@ -16,7 +16,7 @@ from taquilla_messaging.tracing import current_trace_headers
 from ..adapters.tables import messages, preferences, template_overrides
 from ..adapters.templates import LANGUAGES, TemplateRenderer
 from ..domain.messages import Attachment, Channel, Status, is_deliverable_address, is_phone_number
-from .tenants import tenant_language
+from .tenants import tenant_language, tenant_profile
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ async def queue_message(session, renderer: TemplateRenderer, *, tenant_id: uuid.
                         recipient: Recipient, context: dict, default_language: str, marketing: bool = False,
                         order_id: uuid.UUID | None = None, attachments: tuple[Attachment, ...] = (),
                         correlation_id: str | None = None, causation_id: uuid.UUID | None = None,
-                        text_channels: bool = True,
+                        text_channels: bool = True, reference: str = "",
                         unsubscribe_url: Callable[[uuid.UUID, str], str] | None = None) -> list[uuid.UUID]:
     """Email always for transactional messages; SMS/WhatsApp where the buyer opted in. Returns the ids queued.
 
@@ -62,9 +62,12 @@ async def queue_message(session, renderer: TemplateRenderer, *, tenant_id: uuid.
     overrides = await tenant_overrides(session, tenant_id, template)
     if marketing and unsubscribe_url is not None:
         context = context | {"unsubscribe_url": unsubscribe_url(tenant_id, recipient.email)}
+    if "branding" not in context:  # the organizer's logo and color in the layout
+        context = context | {"branding": (await tenant_profile(session, tenant_id))["branding"]}
     rendered = renderer.render(template, language, context, overrides=overrides)
     category = "marketing" if marketing else "transactional"
-    common = {"tenant_id": tenant_id, "order_id": order_id, "template": template, "language": language,
+    common = {"tenant_id": tenant_id, "order_id": order_id, "reference": reference[:100], "template": template,
+              "language": language,
               "recipient_name": recipient.name[:200], "category": category,
               "correlation_id": correlation_id, "causation_id": causation_id,
               "trace_headers": current_trace_headers()}

@@ -1,7 +1,7 @@
 """Keep what notifications needs to know of an order (who bought, for when) to write about it later."""
 from __future__ import annotations
 
-from sqlalchemy import func, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from taquilla_contracts import Envelope
 from taquilla_contracts.orders import OrderCompleted, OrderPlaced
@@ -23,7 +23,8 @@ async def record_completed_order(session, envelope: Envelope, order: OrderComple
     values = {"code": order.code, "event_id": order.event_id, "event_title": order.event_title,
               "session_starts_at": order.session_starts_at, "buyer_email": order.buyer.email[:320],
               "buyer_name": order.buyer.name[:200], "total_minor": order.total_minor, "currency": order.currency,
-              "ticket_count": len(order.tickets), "status": "completed"}
+              "ticket_count": len(order.tickets), "status": "completed",
+              "tickets": {str(t.ticket_id): t.label for t in order.tickets}}
     statement = insert(orders).values(tenant_id=envelope.tenant_id, order_id=order.order_id, **values)
     await session.execute(statement.on_conflict_do_update(
         index_elements=[orders.c.tenant_id, orders.c.order_id], set_=values | {"updated_at": func.now()}))
@@ -34,3 +35,17 @@ async def record_cancelled_order(session, envelope: Envelope, order_id) -> objec
     return (await session.execute(update(orders).where(
         orders.c.tenant_id == envelope.tenant_id, orders.c.order_id == order_id,
     ).values(status="cancelled", updated_at=func.now()).returning(*orders.c))).first()
+
+
+async def find_order(session, tenant_id, order_id) -> object | None:
+    return (await session.execute(select(orders).where(orders.c.tenant_id == tenant_id,
+                                                       orders.c.order_id == order_id))).first()
+
+
+async def record_refunded_order(session, envelope: Envelope, order_id, *, full: bool) -> object | None:
+    """A refund in full takes the order out of the buyers written to later (reminders, cancellation)."""
+    if not full:
+        return await find_order(session, envelope.tenant_id, order_id)
+    return (await session.execute(update(orders).where(
+        orders.c.tenant_id == envelope.tenant_id, orders.c.order_id == order_id,
+    ).values(status="refunded", updated_at=func.now()).returning(*orders.c))).first()

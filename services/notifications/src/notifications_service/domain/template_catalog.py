@@ -10,6 +10,10 @@ _COMMON = {"buyer_name": "Ana Pérez", "event_title": "Rock & Sol 2026", "sessio
            "time_zone": "America/Caracas", "venue_name": "Poliedro de Caracas",
            "organizer_name": "Producciones Ávila", "order_code": "TQ-7KX2", "currency": "USD"}
 
+_ACCOUNT = {"user_name": "Ana Pérez", "token": "vJ3kq9Xo2m1Yp8Rt5Wz7",
+            "link": "https://tickets.example.com/verify-email?token=vJ3kq9Xo2m1Yp8Rt5Wz7",
+            "expires_at": datetime(2026, 3, 2, 16, 0, tzinfo=UTC), "time_zone": None}
+
 
 @dataclass(frozen=True)
 class TemplateKind:
@@ -33,8 +37,9 @@ KINDS: dict[str, TemplateKind] = {k.name: k for k in (
         "pay_url": "https://tickets.example.com/pay/TQ-7KX2"}),
     TemplateKind("order_cancelled", "An order was cancelled", _COMMON | {"reason": "hold_expired",
                                                                           "total_minor": 123456}),
-    TemplateKind("refund_issued", "A refund was issued", _COMMON | {"amount_minor": 123456,
-                                                                    "credit_note_number": "NC-00000007"}),
+    TemplateKind("refund_issued", "A refund was issued", _COMMON | {
+        "amount_minor": 123456, "credit_note_number": "NC-00000007", "ticket_count": 2, "full": True,
+        "reason": "buyer_request"}),
     TemplateKind("ticket_transferred_sender", "A ticket was transferred: to the person who gave it", _COMMON | {
         "sender_name": "Ana Pérez", "recipient_name": "Luis Gómez", "ticket_label": "GA-1"}),
     TemplateKind("ticket_transferred_recipient", "A ticket was transferred: to the person who got it", _COMMON | {
@@ -50,6 +55,13 @@ KINDS: dict[str, TemplateKind] = {k.name: k for k in (
     TemplateKind("event_announcement", "News about an event, to buyers who accept marketing", _COMMON | {
         "headline": "¡Nueva fecha de Rock & Sol!", "message": "Abrimos una segunda función.",
         "url": "https://tickets.example.com/rock"}, marketing=True),
+    TemplateKind("email_verification", "To a new account: confirm the email address (link with a one-time token)",
+                 _ACCOUNT),
+    TemplateKind("password_reset", "Someone asked to reset an account's password (link with a one-time token)",
+                 _ACCOUNT | {"link": "https://tickets.example.com/reset-password?token=vJ3kq9Xo2m1Yp8Rt5Wz7"}),
+    TemplateKind("staff_invitation", "An organizer invited someone to its staff: choose a password (one-time link)",
+                 _ACCOUNT | {"link": "https://tickets.example.com/reset-password?token=vJ3kq9Xo2m1Yp8Rt5Wz7",
+                             "tenant_name": "Producciones Ávila", "organizer_name": "Producciones Ávila"}),
     TemplateKind("webhook_disabled", "To the organizer: a webhook endpoint was disabled", {
         "url": "https://partner.example.com/hooks", "reason": "answered 410 Gone", "last_error": "",
         "endpoint_id": "00000000-0000-0000-0000-000000000000"}),

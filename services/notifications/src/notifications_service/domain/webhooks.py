@@ -21,31 +21,34 @@ from urllib.parse import urlsplit
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32  # the spec asks for 24 to 64 bytes
 
-# Platform event → partner event type. Other types are accepted in subscriptions; no producer yet.
+# The event types a partner can subscribe to.
 EVENT_TYPES: dict[str, str] = {
     "order.placed": "A buyer placed an order; seats are held until it is paid",
     "order.paid": "An order is fully paid and complete, with its fiscal number and tickets",
     "order.cancelled": "An order was cancelled (hold expired, payment failed, buyer cancelled)",
-    "order.refunded": "An order was refunded",
+    "order.refunded": "Money went back to the buyer for some or all of an order's tickets",
     "ticket.issued": "Tickets were issued and signed for an order",
-    "ticket.transferred": "A ticket changed hands",
-    "ticket.checked_in": "A ticket was scanned in at the door",
+    "ticket.transferred": "A ticket changed hands; its old QR code no longer admits",
+    "ticket.checked_in": "A ticket was scanned at a door (entry or exit)",
     "event.published": "An event went on sale",
-    "event.changed": "An event's date, venue or details changed, or it was cancelled",
+    "event.changed": "An event's status changed: on sale, sold out, cancelled, completed...",
     "payment.failed": "A payment was declined or failed",
 }
-PRODUCED_TODAY = frozenset({"order.placed", "order.paid", "order.cancelled", "ticket.issued", "event.published",
-                            "payment.failed"})
 PING = "webhook.test"
 # The platform events partners hear about, and the webhook type each becomes.
 WEBHOOK_TYPE_OF = {
     "orders.order.placed": "order.placed",
     "orders.order.completed": "order.paid",  # paid in full, fiscal number and tickets issued
     "orders.order.cancelled": "order.cancelled",
+    "orders.order.refunded": "order.refunded",
     "payments.payment.failed": "payment.failed",
     "catalog.event.published": "event.published",
+    "catalog.event.status_changed": "event.changed",
     "tickets.tickets.issued": "ticket.issued",
+    "tickets.ticket.transferred": "ticket.transferred",
+    "tickets.ticket.checked_in": "ticket.checked_in",
 }
+PRODUCED_TODAY = frozenset(WEBHOOK_TYPE_OF.values())
 
 
 class InvalidSecret(ValueError):
