@@ -34,6 +34,16 @@ def test_only_listed_headers_go_upstream_and_the_client_is_appended_to_forwarded
         "content-type": "a/b", "location": "/l"}
 
 
+def test_provider_signatures_reach_payments_webhooks_and_nothing_else():
+    incoming = [("Stripe-Signature", "t=1,v1=abc"), ("X-Event-Checksum", "sum"), ("Content-Type", "application/json")]
+    assert forwarded_request_headers(incoming, client_host=None, request_id="r1",
+                                     path="/api/v1/payments/webhooks/stripe") == {
+        "stripe-signature": "t=1,v1=abc", "x-event-checksum": "sum", "content-type": "application/json",
+        "x-request-id": "r1"}
+    elsewhere = forwarded_request_headers(incoming, client_host=None, request_id="r1", path="/api/v1/orders")
+    assert "stripe-signature" not in elsewhere and "x-event-checksum" not in elsewhere
+
+
 def test_a_request_id_is_kept_when_sane_and_made_up_otherwise():
     assert request_id("abc-123") == "abc-123"
     made = request_id("has spaces\nand newline")

@@ -49,11 +49,28 @@ def settings(**values) -> Settings:
                     auth={"jwt_secret": "a-real-secret-for-this-test-0123456789"}, **values)
 
 
+MANUAL = ["bank_transfer", "cash", "pagomovil"]
+
+
 @pytest.mark.parametrize(("values", "offered"), [
-    ({"environment": "production"}, []),
-    ({"environment": "production", "test_provider_enabled": True}, ["test"]),
-    ({"environment": "development"}, ["test"]),
-    ({"environment": "test", "test_provider_enabled": False}, []),
+    ({"environment": "production"}, MANUAL),
+    ({"environment": "production", "test_provider_enabled": True,
+      "test_provider_webhook_secret": "a-real-webhook-secret-0123456789"}, [*MANUAL, "test"]),
+    ({"environment": "development"}, [*MANUAL, "test"]),
+    ({"environment": "test", "test_provider_enabled": False}, MANUAL),
+    ({"environment": "test", "test_provider_enabled": False, "manual_methods": ["cash"]}, ["cash"]),
 ])
 def test_the_test_provider_is_off_in_production_unless_asked_for(values, offered):
     assert build_providers(settings(**values)).names == offered
+
+
+def test_the_test_provider_is_refused_in_production_with_the_development_webhook_secret():
+    with pytest.raises(ValueError, match="test_provider_webhook_secret"):
+        settings(environment="production", test_provider_enabled=True)
+
+
+def test_stripe_and_wompi_are_offered_once_configured():
+    configured = settings(environment="production", manual_methods=[],
+                          stripe={"api_key": "sk_test_x", "webhook_secret": "whsec_x"},
+                          wompi={"public_key": "pub_test_x", "integrity_secret": "i", "events_secret": "e"})
+    assert build_providers(configured).names == ["stripe", "wompi"]

@@ -21,6 +21,9 @@ PUBLIC_ROUTES: dict[str, str] = {
 UPSTREAMS = tuple(dict.fromkeys(PUBLIC_ROUTES.values()))
 
 FORWARDED_REQUEST_HEADERS = ("authorization", "content-type", "accept", "idempotency-key")
+# Payment providers sign their webhooks in a header; those reach payments' webhook endpoints only.
+PROVIDER_WEBHOOKS = f"{API_PREFIX}/payments/webhooks/"
+PROVIDER_SIGNATURE_HEADERS = ("stripe-signature", "taquilla-test-signature", "x-event-checksum")
 RETURNED_RESPONSE_HEADERS = ("content-type", "location", "retry-after", "idempotency-replayed")
 REQUEST_ID = "x-request-id"
 FORWARDED_FOR = "x-forwarded-for"
@@ -44,13 +47,14 @@ def request_id(incoming: str | None) -> str:
 
 
 def forwarded_request_headers(incoming: Iterable[tuple[str, str]], *, client_host: str | None,
-                              request_id: str) -> dict[str, str]:
+                              request_id: str, path: str = "") -> dict[str, str]:
     """The headers sent upstream: a fixed list, never the caller's hop-by-hop or arbitrary headers."""
     headers: dict[str, str] = {}
     forwarded_for: list[str] = []
+    allowed = FORWARDED_REQUEST_HEADERS + (PROVIDER_SIGNATURE_HEADERS if path.startswith(PROVIDER_WEBHOOKS) else ())
     for name, value in incoming:
         lower = name.lower()
-        if lower in FORWARDED_REQUEST_HEADERS:
+        if lower in allowed:
             headers[lower] = value
         elif lower == FORWARDED_FOR:
             forwarded_for.extend(part.strip() for part in value.split(",") if part.strip())

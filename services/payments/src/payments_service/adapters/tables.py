@@ -12,7 +12,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from taquilla_messaging import messaging_tables
 from taquilla_platform.idempotency import idempotency_table
 
@@ -39,6 +39,8 @@ payable_orders = Table(
 )
 
 CAPTURED_ONLY = text("status = 'captured'")
+PENDING_ONLY = text("status = 'pending'")
+REFERENCE_IN_USE = text("manual_reference IS NOT NULL AND status <> 'failed'")
 
 payments = Table(
     "payments", metadata,
@@ -56,10 +58,63 @@ payments = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("captured_at", DateTime(timezone=True)),
     Column("failed_at", DateTime(timezone=True)),
-    CheckConstraint("status IN ('captured', 'failed')", name="payments_status"),
+    Column("next_action", JSONB),  # what the buyer does next while pending (a redirect URL…)
+    # manual methods: what the payer declared, and the staff member who confirmed or rejected it
+    Column("manual_reference", String(40)),  # the bank's reference (transfer, PagoMovil)
+    Column("details", JSONB),  # bank code, phone, notes
+    Column("declared_by", UUID(as_uuid=True)),
+    Column("reviewed_by", UUID(as_uuid=True)),
+    Column("reviewed_at", DateTime(timezone=True)),
+    Column("review_note", Text),
+    CheckConstraint("status IN ('pending', 'captured', 'failed')", name="payments_status"),
     CheckConstraint("amount_minor >= 0", name="payments_amount_not_negative"),
     # An order is paid once, whatever the races: a second capture cannot be written.
     Index("payments_one_capture_per_order", "tenant_id", "order_id", unique=True, postgresql_where=CAPTURED_ONLY),
+    # One open attempt per order: two pending payments could both be confirmed.
+    Index("payments_one_pending_per_order", "tenant_id", "order_id", unique=True, postgresql_where=PENDING_ONLY),
+    # One bank movement pays one order: a reference declared twice (and not rejected) is refused.
+    Index("payments_manual_reference_once", "tenant_id", "method", "manual_reference", unique=True,
+          postgresql_where=REFERENCE_IN_USE),
     Index("payments_by_order", "tenant_id", "order_id", "created_at"),
     Index("payments_by_buyer", "buyer_user_id", "created_at"),
+    Index("payments_by_provider_reference", "provider", "provider_reference"),
+    Index("payments_by_method", "tenant_id", "method", "created_at"),
+)
+
+refunds = Table(
+    "refunds", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),  # orders' refund_id: the same refund asked twice is one
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("payment_id", UUID(as_uuid=True), ForeignKey("payments.id"), nullable=False),
+    Column("order_id", UUID(as_uuid=True), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("provider", String(40), nullable=False),
+    Column("provider_reference", String(200)),
+    Column("settlement", String(20), nullable=False),  # 'provider', or 'organizer' pays it out by hand
+    Column("reason", String(40), nullable=False),
+    Column("failure_reason", Text),
+    Column("requested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("completed_at", DateTime(timezone=True)),
+    Column("failed_at", DateTime(timezone=True)),
+    CheckConstraint("status IN ('pending', 'completed', 'failed')", name="refunds_status"),
+    CheckConstraint("settlement IN ('provider', 'organizer')", name="refunds_settlement"),
+    CheckConstraint("amount_minor >= 0", name="refunds_amount_not_negative"),
+    Index("refunds_by_payment", "tenant_id", "payment_id", "requested_at"),
+    Index("refunds_by_provider_reference", "provider", "provider_reference"),
+)
+
+# Every webhook a provider sent that passed its signature check: the same event twice is one effect.
+# tenant_id is known once the event is matched to a payment; unmatched ones are seen in the system scope.
+provider_events = Table(
+    "provider_events", metadata,
+    Column("provider", String(40), primary_key=True),
+    Column("event_id", String(200), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True)),
+    Column("event_type", String(100), nullable=False),
+    Column("payment_id", UUID(as_uuid=True)),
+    Column("outcome", String(40), nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -1,7 +1,9 @@
 """Pay an order: charge the provider, record the payment and announce it, once per Idempotency-Key.
 
 The key row, the payment row and the outbox message commit together: a repeat of the key gets the
-first answer (a decline included), and a request that fails leaves nothing behind, key included.
+first answer (a decline or a pending payment included), and a request that fails leaves nothing
+behind, key included. A pending payment (provider webhook to come, manual method for staff to
+review) is answered 202 and announced when it is settled.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from taquilla_contracts import Envelope
 from taquilla_contracts.envelope import uuid7
 from taquilla_contracts.payments import PaymentCaptured, PaymentFailed
@@ -20,8 +23,15 @@ from taquilla_platform.database import Database
 from taquilla_platform.idempotency import IdempotencyStore, request_fingerprint
 from taquilla_platform.problems import Problem
 
-from ..adapters.providers import ChargeRequest, ChargeResult, ProviderRegistry, UnknownProvider
-from ..adapters.tables import CAPTURED_ONLY, bus, idempotency, payable_orders, payments
+from ..adapters.providers import (
+    ChargeRequest,
+    ChargeResult,
+    ChargeStatus,
+    ProviderError,
+    ProviderRegistry,
+    UnknownProvider,
+)
+from ..adapters.tables import CAPTURED_ONLY, REFERENCE_IN_USE, bus, idempotency, payable_orders, payments
 from ..domain.payments import NotPayable, OrderStatus, PayableOrder, PaymentStatus, may_pay, why_not_payable
 from .queries import payment_view
 
@@ -34,9 +44,21 @@ class PayOrder:
     order_id: uuid.UUID
     provider: str
     outcome: str | None = None  # the test provider's instruction
+    payment_method: str | None = None  # Stripe: the PaymentMethod the storefront tokenized
+    return_url: str | None = None  # redirect providers bring the buyer back here
+    declaration: dict[str, Any] | None = None  # manual methods: reference, bank code, phone, notes
+    declaration_field: str | None = None  # the request field the declaration came in (for errors)
 
-    def instructions(self) -> dict[str, str]:
-        return {"outcome": self.outcome} if self.outcome is not None else {}
+    def instructions(self) -> dict[str, Any]:
+        given = {"outcome": self.outcome, "payment_method": self.payment_method, "return_url": self.return_url,
+                 "reference": (self.declaration or {}).get("reference")}
+        return {key: value for key, value in given.items() if value is not None}
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"order_id": str(self.order_id), "provider": self.provider, "outcome": self.outcome,
+                **({"payment_method": self.payment_method} if self.payment_method else {}),
+                **({"return_url": self.return_url} if self.return_url else {}),
+                **({"declaration": self.declaration} if self.declaration else {})}
 
 
 @dataclass(frozen=True)
@@ -61,8 +83,7 @@ async def pay_order(db: Database, providers: ProviderRegistry, payer: Payer, ide
                       f"No provider {exc.name!r} here; use one of: {', '.join(exc.available) or 'none'}",
                       field="provider") from None
     scope = f"{payer.user_id}:{OPERATION}"
-    fingerprint = request_fingerprint({"order_id": str(command.order_id), "provider": command.provider,
-                                       "outcome": command.outcome})
+    fingerprint = request_fingerprint(command.fingerprint())
     async with db.unit_of_work(system=True) as uow:
         session = uow.session
         stored = await IDEMPOTENCY.claim(session, scope, idempotency_key, fingerprint)
@@ -83,20 +104,32 @@ async def pay_order(db: Database, providers: ProviderRegistry, payer: Payer, ide
             raise Problem(403, "forbidden", "Not your order",
                           "Only the order's buyer or its organizer's staff may pay it")
         now = datetime.now(UTC)
-        refusal = why_not_payable(order, already_paid=await _has_capture(session, order.order_id), now=now)
+        refusal = why_not_payable(order, already_paid=await _has_payment(session, order.order_id, PaymentStatus.CAPTURED),
+                                  pending=await _has_payment(session, order.order_id, PaymentStatus.PENDING), now=now)
         if refusal is not None:
             raise _not_payable(refusal, order)
+        if provider.manual and command.declaration and command.declaration.get("reference"):
+            await _refuse_reference_in_use(session, provider.name, command)
 
         payment_id = uuid7()
-        result = await provider.charge(ChargeRequest(
-            payment_id=payment_id, order_id=order.order_id, order_code=order.code,
-            amount_minor=order.total_minor, currency=order.currency, instructions=command.instructions(),
-        ))
+        try:
+            result = await provider.charge(ChargeRequest(
+                payment_id=payment_id, order_id=order.order_id, order_code=order.code,
+                amount_minor=order.total_minor, currency=order.currency, instructions=command.instructions(),
+            ))
+        except ProviderError as exc:
+            raise Problem(503, "provider-unavailable", "The payment provider did not answer",
+                          f"{provider.name}: {exc}. Nothing was recorded; retry with the same Idempotency-Key.",
+                          field="provider", headers={"Retry-After": "5"}) from None
         if result.captured:
             answer = await _record_capture(session, order, provider.name, payment_id, result, now)
+        elif result.status is ChargeStatus.PENDING:
+            answer = await _record_pending(session, order, provider.name, payment_id, result, now, payer, command)
         else:
             answer = await _record_failure(session, order, provider.name, payment_id, result, now)
         await IDEMPOTENCY.complete(session, scope, idempotency_key, answer.status_code, answer.body)
+        if result.after_commit is not None:
+            uow.after_commit(result.after_commit)
         await uow.commit()
     return answer
 
@@ -112,14 +145,57 @@ async def _lock_order(session, order_id: uuid.UUID) -> PayableOrder:
     )
 
 
-async def _has_capture(session, order_id: uuid.UUID) -> bool:
+async def _has_payment(session, order_id: uuid.UUID, status: PaymentStatus) -> bool:
     return bool((await session.execute(select(exists().where(
-        payments.c.order_id == order_id, payments.c.status == PaymentStatus.CAPTURED.value)))).scalar())
+        payments.c.order_id == order_id, payments.c.status == status.value)))).scalar())
+
+
+def _reference_in_use(provider: str, command: PayOrder) -> Problem:
+    reference = (command.declaration or {}).get("reference")
+    return Problem(409, "manual-reference-in-use", "This reference was already declared",
+                   f"The {provider} reference {reference} is already declared for another payment of this "
+                   "organizer; one bank movement pays one order. Check the reference on the bank receipt.",
+                   field=f"{command.declaration_field or provider}.reference")
+
+
+async def _refuse_reference_in_use(session, provider: str, command: PayOrder) -> None:
+    """Inside the tenant's scope: another declaration with this reference, not rejected, is a duplicate."""
+    taken = (await session.execute(select(exists().where(
+        payments.c.method == provider, payments.c.manual_reference == command.declaration["reference"],
+        REFERENCE_IN_USE)))).scalar()
+    if taken:
+        raise _reference_in_use(provider, command)
+
+
+async def _record_pending(session, order: PayableOrder, provider: str, payment_id: uuid.UUID, result: ChargeResult,
+                          now: datetime, payer: Payer, command: PayOrder) -> Answer:
+    declaration = dict(command.declaration or {})
+    reference = declaration.pop("reference", None)
+    try:
+        async with session.begin_nested():  # a race lost on a unique index is an answer, not a crash
+            row = (await session.execute(insert(payments).values(
+                id=payment_id, tenant_id=order.tenant_id, order_id=order.order_id,
+                buyer_user_id=order.buyer_user_id, status=PaymentStatus.PENDING.value,
+                amount_minor=order.total_minor, currency=order.currency, provider=provider, method=result.method,
+                provider_reference=result.provider_reference, created_at=now, next_action=result.next_action,
+                manual_reference=reference, details=declaration or None,
+                declared_by=payer.user_id if command.declaration is not None else None,
+            ).returning(*payments.c))).one()
+    except IntegrityError as exc:
+        if "payments_manual_reference_once" in str(exc.orig):
+            raise _reference_in_use(provider, command) from None
+        if "payments_one_pending_per_order" in str(exc.orig):
+            raise _not_payable(NotPayable.PAYMENT_PENDING, order) from None
+        raise
+    return Answer(202, payment_view(row))
 
 
 def _not_payable(refusal: NotPayable, order: PayableOrder) -> Problem:
     title, detail = {
         NotPayable.ALREADY_PAID: ("The order is already paid", f"Order {order.code} has a captured payment"),
+        NotPayable.PAYMENT_PENDING: ("A payment of the order is pending",
+                                     f"Order {order.code} has a payment waiting for the provider's answer or "
+                                     "for the organizer's review; it can be paid again only if that one fails"),
         NotPayable.CANCELLED: ("The order is cancelled", f"Order {order.code} was cancelled; place a new order"),
         NotPayable.EXPIRED: ("The order's hold has expired",
                              f"The seats of order {order.code} were held until "

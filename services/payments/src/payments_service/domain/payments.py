@@ -1,4 +1,4 @@
-"""Who may pay an order and when it can be paid. No I/O here."""
+"""Who may pay an order, when it can be paid, and how much of a payment can still be refunded. No I/O here."""
 from __future__ import annotations
 
 import uuid
@@ -13,7 +13,14 @@ class OrderStatus(StrEnum):
 
 
 class PaymentStatus(StrEnum):
+    PENDING = "pending"  # waiting for the provider's webhook or an operator's review
     CAPTURED = "captured"
+    FAILED = "failed"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"  # the provider took it and confirms later (webhook)
+    COMPLETED = "completed"
     FAILED = "failed"
 
 
@@ -21,6 +28,7 @@ class NotPayable(StrEnum):
     """Why an order cannot be paid now; the values are the problem types clients see."""
 
     ALREADY_PAID = "order-already-paid"
+    PAYMENT_PENDING = "payment-pending"
     CANCELLED = "order-cancelled"
     EXPIRED = "order-expired"
 
@@ -43,11 +51,36 @@ def may_pay(order: PayableOrder, *, user_id: uuid.UUID, staff_of: uuid.UUID | No
     return is_buyer or staff_of == order.tenant_id
 
 
-def why_not_payable(order: PayableOrder, *, already_paid: bool, now: datetime) -> NotPayable | None:
+def why_not_payable(order: PayableOrder, *, already_paid: bool, now: datetime,
+                    pending: bool = False) -> NotPayable | None:
     if already_paid:
         return NotPayable.ALREADY_PAID  # first: a paid order stays paid whatever happened since
+    if pending:
+        return NotPayable.PAYMENT_PENDING  # one open attempt at a time, or two could be captured
     if order.status is OrderStatus.CANCELLED:
         return NotPayable.CANCELLED
     if order.hold_expires_at < now:
         return NotPayable.EXPIRED
+    return None
+
+
+def refundable_minor(captured_minor: int, refunded_or_pending_minor: int) -> int:
+    """What is left to give back: the capture minus every refund not failed."""
+    return max(0, captured_minor - refunded_or_pending_minor)
+
+
+def why_not_refundable(*, payment_status: str, payment_currency: str, payment_order_id: uuid.UUID,
+                       order_id: uuid.UUID, currency: str, amount_minor: int, left_minor: int) -> str | None:
+    """The reason a refund is refused, as RefundFailed carries it; None when it may go ahead."""
+    if payment_order_id != order_id:
+        return f"payment belongs to order {payment_order_id}, not to order {order_id}"
+    if payment_status != PaymentStatus.CAPTURED.value:
+        return f"payment is {payment_status}, only a captured payment can be refunded"
+    if currency != payment_currency:
+        return f"refund currency {currency} differs from the payment's {payment_currency}"
+    if amount_minor <= 0:
+        return "refund amount must be positive"
+    if amount_minor > left_minor:
+        return (f"refund of {amount_minor} {currency} exceeds what is left to refund "
+                f"({left_minor} {currency} of the captured amount)")
     return None

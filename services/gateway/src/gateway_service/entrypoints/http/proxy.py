@@ -50,7 +50,7 @@ async def forward_request(request: Request, upstream: str) -> Response:
     body = await _read_body(request, container.settings.proxy.max_body_bytes)
     headers = forwarded_request_headers(request.headers.items(),
                                         client_host=request.client.host if request.client else None,
-                                        request_id=rid)
+                                        request_id=rid, path=request.url.path)
     if forwarded_token is not None:  # an API key travels on as the short-lived token it was exchanged for
         headers["authorization"] = f"Bearer {forwarded_token}"
     raw_path = request.scope.get("raw_path") or quote(request.url.path).encode()
