@@ -7,6 +7,7 @@ from taquilla_platform.service import ServiceDefinition
 from .adapters.tables import bus as bus_tables
 from .config import Settings
 from .entrypoints.grpc.server import serve_inventory
+from .entrypoints.http.blocks import router as blocks_router
 from .entrypoints.http.routes import router
 from .entrypoints.messaging.subscriptions import subscriptions
 from .jobs.hold_expiry import expire_holds
@@ -16,7 +17,7 @@ SERVICE = ServiceDefinition(
     name="inventory",
     root=Path(__file__).resolve().parents[2],
     settings=Settings,
-    routers=[router],
+    routers=[router, blocks_router],
     bus=lambda settings, db: messaging_runtime("inventory", settings, db, bus_tables, subscriptions(settings)),
     jobs=[expire_holds, offer_to_waitlists],
     grpc=serve_inventory,

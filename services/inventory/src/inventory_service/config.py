@@ -1,4 +1,5 @@
 from taquilla_platform.settings import (
+    AuthSettings,
     BrokerSettings,
     DatabaseSettings,
     GrpcServerSettings,
@@ -13,6 +14,7 @@ class Settings(ServiceSettings):
 
     db: DatabaseSettings
     broker: BrokerSettings = BrokerSettings()
+    auth: AuthSettings  # staff endpoints (blocks) verify the gateway's access tokens
     http: HttpSettings = HttpSettings(port=8002)
     grpc: GrpcServerSettings = GrpcServerSettings(port=50051)
     max_hold_ttl_seconds: int = 3600  # longest a hold may live from one Hold or Extend call

@@ -24,7 +24,7 @@ from taquilla_devtools.testing import service_harness
 
 SAMPLES = Path(taquilla_contracts.__file__).resolve().parents[2] / "samples"
 CONSUMED = ("catalog.event.published.v1", "catalog.seat_map.published.v1", "inventory.confirm_hold.v1",
-            "inventory.release_hold.v1")
+            "inventory.release_hold.v1", "inventory.void_units.v1")
 PRODUCED = ("inventory.hold.confirmed.v1", "inventory.hold.confirm_rejected.v1", "inventory.hold.expired.v1",
             "inventory.units.released.v1")
 

@@ -178,3 +178,19 @@ def test_seat_refusals_have_their_own_statuses():
     assert status_code(NotSold("no")) == grpc.StatusCode.FAILED_PRECONDITION
     assert status_code(AlreadyWaiting("no")) == grpc.StatusCode.ALREADY_EXISTS
     assert status_code(UnknownEntry("no")) == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_voided_hold_was_sold_once_so_a_late_confirm_is_a_repeat_and_it_cannot_be_extended():
+    assert must_confirm(hold(HoldStatus.VOIDED, expires_in=-60), OWNER, NOW) is False
+    with pytest.raises(ConfirmedHold):
+        check_extendable(hold(HoldStatus.VOIDED), OWNER, NOW)
+
+
+def test_block_refusals_have_their_own_statuses():
+    from inventory_service.domain.holds import BlockIdReused, NotInBlock, UnknownBlock
+
+    assert status_code(UnknownBlock("no")) == grpc.StatusCode.NOT_FOUND
+    assert status_code(BlockIdReused("no")) == grpc.StatusCode.ALREADY_EXISTS
+    assert status_code(NotInBlock("no", units="GA-0001")) == grpc.StatusCode.FAILED_PRECONDITION
+    assert trailing_metadata(NotInBlock("no", units="GA-0001")) == (
+        ("taquilla-error-reason", "not_in_block"), ("taquilla-units", "GA-0001"))

@@ -86,12 +86,20 @@ units = Table(
     Column("x", Float),
     Column("y", Float),
     Column("in_table", Boolean, nullable=False, server_default=text("false")),
+    # Two ways a unit is 'blocked': the catalog's seat map leaves the seat out of the sale (outside the
+    # zone's capacity), or staff hold it back in a block (inside the capacity, sellable from the block).
+    Column("blocked_in_map", Boolean, nullable=False, server_default=text("false")),
+    Column("block_id", UUID(as_uuid=True)),  # the staff block keeping it off sale
     UniqueConstraint("tenant_id", "session_id", "zone_id", "position"),
     CheckConstraint("status IN ('available', 'held', 'sold', 'blocked')", name="sellable_units_status_v2"),
     CheckConstraint("(status IN ('available', 'blocked')) = (hold_id IS NULL)", name="sellable_units_hold_v2"),
+    CheckConstraint("block_id IS NULL OR status = 'blocked'", name="sellable_units_block"),
+    ForeignKeyConstraint(["tenant_id", "block_id"], ["unit_blocks.tenant_id", "unit_blocks.id"],
+                         name="sellable_units_block_fk"),
     Index("sellable_units_available", "tenant_id", "session_id", "zone_id", "position",
           postgresql_where=text("status = 'available'")),
     Index("sellable_units_by_hold", "tenant_id", "hold_id"),
+    Index("sellable_units_by_block", "tenant_id", "block_id", postgresql_where=text("block_id IS NOT NULL")),
     Index("sellable_units_by_seat", "tenant_id", "session_id", "seat_id", unique=True,
           postgresql_where=text("seat_id IS NOT NULL")),
     Index("sellable_units_by_row", "tenant_id", "session_id", "zone_id", "row_label", "x",
@@ -158,5 +166,36 @@ waitlist = Table(
           postgresql_where=text("status IN ('waiting', 'offered')")),
 )
 
+# Units staff hold back from sale (sponsors, production) in one zone of a session. block_id is chosen by
+# the caller (or derived from an Idempotency-Key), so it is unique per tenant only.
+blocks = Table(
+    "unit_blocks", metadata,
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("zone_id", UUID(as_uuid=True), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("note", String(2000)),
+    Column("created_by", UUID(as_uuid=True)),
+    Column("request_hash", String(64)),  # what was asked, so a repeat with other contents is refused
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("closed_at", DateTime(timezone=True)),  # when its last unit was released or sold
+    PrimaryKeyConstraint("tenant_id", "id"),
+    Index("unit_blocks_by_session", "tenant_id", "session_id", "created_at"),
+)
+
+# Every unit a block ever kept, and how it left: released to sale, or taken by a hold.
+block_units = Table(
+    "block_units", metadata,
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("block_id", UUID(as_uuid=True), nullable=False),
+    Column("unit_id", UUID(as_uuid=True), nullable=False),
+    Column("label", String(250), nullable=False),
+    Column("left_at", DateTime(timezone=True)),
+    Column("hold_id", UUID(as_uuid=True)),  # set when it left into a hold
+    PrimaryKeyConstraint("tenant_id", "block_id", "unit_id"),
+    ForeignKeyConstraint(["tenant_id", "block_id"], ["unit_blocks.tenant_id", "unit_blocks.id"]),
+)
+
 TENANT_TABLES = ("inventory_events", "inventory_sessions", "inventory_zones", "sellable_units", "holds",
-                 "hold_units", "waitlist_entries")
+                 "hold_units", "waitlist_entries", "unit_blocks", "block_units")

@@ -61,7 +61,10 @@ async def session_availability(session: AsyncSession, session_id: uuid.UUID, *,
         return None
 
     def counted(status: UnitStatus):
-        return func.count(units.c.id).filter(units.c.status == status.value).label(status.value)
+        counts = units.c.status == status.value
+        if status is UnitStatus.BLOCKED:  # a seat the seat map leaves out is not part of the zone's capacity
+            counts = counts & units.c.blocked_in_map.is_(False)
+        return func.count(units.c.id).filter(counts).label(status.value)
 
     rows = (await session.execute(
         select(zones.c.zone_id, zones.c.name, zones.c.kind, zones.c.capacity,

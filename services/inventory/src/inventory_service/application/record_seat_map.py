@@ -1,8 +1,9 @@
 """`catalog.seat_map.published`: one unit per seat of a numbered zone in every listed session.
 
-Idempotent: a redelivery updates where each seat is and whether the organizer blocks it (only while it
-is not held or sold) and creates only the units that are missing. Seats no longer in the map leave sale
-unless someone holds or bought them. The zone's best point (for best available) is the centre of its
+Idempotent: a redelivery updates where each seat is and whether the seat map leaves it out of the sale
+(its status follows only while it is on sale or map-blocked: not held, sold or in a staff block, which
+finds it map-blocked when the block lets it go) and creates only the units that are missing. Seats no
+longer in the map leave sale unless someone holds or bought them or a staff block keeps them. The zone's best point (for best available) is the centre of its
 front row.
 """
 from __future__ import annotations
@@ -21,25 +22,25 @@ from ..domain.seating import best_point
 
 UPSERT_SEATS = text("""
     INSERT INTO sellable_units (id, tenant_id, session_id, zone_id, position, label, status, seat_id, row_label,
-                                seat_number, x, y, in_table)
+                                seat_number, x, y, in_table, blocked_in_map)
     SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), CAST(:session_id AS uuid), CAST(:zone_id AS uuid),
            t.position, t.label, CASE WHEN t.blocked THEN 'blocked' ELSE 'available' END, t.seat_id, t.row_label,
-           t.number, t.x, t.y, t.in_table
+           t.number, t.x, t.y, t.in_table, t.blocked
     FROM unnest(CAST(:positions AS integer[]), CAST(:labels AS text[]), CAST(:blocked AS boolean[]), :seat_ids,
                 CAST(:rows AS text[]), CAST(:numbers AS text[]), CAST(:xs AS float8[]), CAST(:ys AS float8[]),
                 CAST(:tables AS boolean[]))
          AS t(position, label, blocked, seat_id, row_label, number, x, y, in_table)
     ON CONFLICT (tenant_id, session_id, seat_id) WHERE seat_id IS NOT NULL DO UPDATE
     SET label = excluded.label, row_label = excluded.row_label, seat_number = excluded.seat_number,
-        x = excluded.x, y = excluded.y, in_table = excluded.in_table,
-        status = CASE WHEN sellable_units.status IN ('available', 'blocked') THEN excluded.status
-                      ELSE sellable_units.status END
+        x = excluded.x, y = excluded.y, in_table = excluded.in_table, blocked_in_map = excluded.blocked_in_map,
+        status = CASE WHEN sellable_units.status IN ('available', 'blocked') AND sellable_units.block_id IS NULL
+                      THEN excluded.status ELSE sellable_units.status END
 """).bindparams(bindparam("seat_ids", type_=ARRAY(PG_UUID(as_uuid=True))))
 
 WITHDRAW_MISSING = text("""
     DELETE FROM sellable_units
     WHERE tenant_id = CAST(:tenant_id AS uuid) AND session_id = CAST(:session_id AS uuid)
-      AND zone_id = CAST(:zone_id AS uuid) AND status IN ('available', 'blocked')
+      AND zone_id = CAST(:zone_id AS uuid) AND status IN ('available', 'blocked') AND block_id IS NULL
       AND NOT (seat_id = ANY(:seat_ids))
 """).bindparams(bindparam("seat_ids", type_=ARRAY(PG_UUID(as_uuid=True))))
 

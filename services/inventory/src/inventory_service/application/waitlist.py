@@ -153,14 +153,15 @@ async def offer_released_units(db: Database, *, offer_ttl_seconds: int, max_ttl_
     offered = 0
     for queue in queues:
         async with db.unit_of_work(queue.tenant_id) as uow:
-            offered += await _offer_in_turn(uow.session, queue.tenant_id, queue.session_id, queue.zone_id,
-                                            offer_ttl_seconds=offer_ttl_seconds, max_ttl_seconds=max_ttl_seconds)
+            offered += await offer_in_turn(uow.session, queue.tenant_id, queue.session_id, queue.zone_id,
+                                           offer_ttl_seconds=offer_ttl_seconds, max_ttl_seconds=max_ttl_seconds)
             await uow.commit()
     return offered
 
 
-async def _offer_in_turn(session: AsyncSession, tenant_id: uuid.UUID, session_id: uuid.UUID, zone_id: uuid.UUID,
-                         *, offer_ttl_seconds: int, max_ttl_seconds: int) -> int:
+async def offer_in_turn(session: AsyncSession, tenant_id: uuid.UUID, session_id: uuid.UUID, zone_id: uuid.UUID,
+                        *, offer_ttl_seconds: int, max_ttl_seconds: int) -> int:
+    """Offer what is free in one zone to its waitlist, head first, in the caller's transaction."""
     queue_free = (await session.execute(text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {
         "key": f"waitlist:{tenant_id}:{session_id}:{zone_id}"})).scalar_one()
     if not queue_free:

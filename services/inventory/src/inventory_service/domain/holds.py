@@ -23,7 +23,7 @@ class UnitStatus(StrEnum):
     AVAILABLE = "available"
     HELD = "held"
     SOLD = "sold"
-    BLOCKED = "blocked"  # kept off sale by the organizer
+    BLOCKED = "blocked"  # kept off sale: left out by the seat map, or held back by staff in a block
 
 
 class InventoryError(Exception):
@@ -109,6 +109,18 @@ class ConfirmedHold(InventoryError):
     reason = "hold_confirmed"
 
 
+class UnknownBlock(InventoryError):
+    reason = "unknown_block"
+
+
+class BlockIdReused(InventoryError):
+    reason = "block_id_reused"
+
+
+class NotInBlock(InventoryError):
+    reason = "not_in_block"
+
+
 def check_ttl(ttl_seconds: int, maximum: int) -> None:
     if ttl_seconds <= 0 or ttl_seconds > maximum:
         raise InvalidRequest(f"ttl_seconds must be between 1 and {maximum}, not {ttl_seconds}",
@@ -190,7 +202,7 @@ def _refuse_closed(hold: Hold, now: datetime) -> None:
 def must_confirm(hold: Hold, owner_id: uuid.UUID, now: datetime) -> bool:
     """True when the hold is to be confirmed now, False when it already was (a harmless repeat)."""
     _ensure_owner(hold, owner_id)
-    if hold.status is HoldStatus.CONFIRMED:
+    if hold.status in (HoldStatus.CONFIRMED, HoldStatus.VOIDED):  # voided: it was sold, then refunded
         return False
     _refuse_closed(hold, now)
     return True
@@ -221,8 +233,8 @@ def must_void(hold: Hold, owner_id: uuid.UUID) -> None:
 
 def check_extendable(hold: Hold, owner_id: uuid.UUID, now: datetime) -> None:
     _ensure_owner(hold, owner_id)
-    if hold.status is HoldStatus.CONFIRMED:
-        raise ConfirmedHold(f"hold {hold.hold_id} is confirmed; there is nothing to extend")
+    if hold.status in (HoldStatus.CONFIRMED, HoldStatus.VOIDED):
+        raise ConfirmedHold(f"hold {hold.hold_id} is {hold.status.value}; there is nothing to extend")
     _refuse_closed(hold, now)
 
 

@@ -294,3 +294,119 @@ class WaitlistEntry(_message.Message):
     offer_hold_id: str
     offer_expires_at: _timestamp_pb2.Timestamp
     def __init__(self, entry_id: _Optional[str] = ..., session_id: _Optional[str] = ..., zone_id: _Optional[str] = ..., quantity: _Optional[int] = ..., status: _Optional[_Union[WaitlistStatus, str]] = ..., position: _Optional[int] = ..., offer_hold_id: _Optional[str] = ..., offer_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class UnitSelection(_message.Message):
+    __slots__ = ("units",)
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    units: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, units: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class BlockUnitsRequest(_message.Message):
+    __slots__ = ("block_id", "tenant_id", "session_id", "label", "note", "actor_id", "general", "units")
+    BLOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    GENERAL_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    block_id: str
+    tenant_id: str
+    session_id: str
+    label: str
+    note: str
+    actor_id: str
+    general: GeneralAdmission
+    units: UnitSelection
+    def __init__(self, block_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., session_id: _Optional[str] = ..., label: _Optional[str] = ..., note: _Optional[str] = ..., actor_id: _Optional[str] = ..., general: _Optional[_Union[GeneralAdmission, _Mapping]] = ..., units: _Optional[_Union[UnitSelection, _Mapping]] = ...) -> None: ...
+
+class BlockedUnit(_message.Message):
+    __slots__ = ("unit_id", "label", "seat_id", "row", "number")
+    UNIT_ID_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    SEAT_ID_FIELD_NUMBER: _ClassVar[int]
+    ROW_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    unit_id: str
+    label: str
+    seat_id: str
+    row: str
+    number: str
+    def __init__(self, unit_id: _Optional[str] = ..., label: _Optional[str] = ..., seat_id: _Optional[str] = ..., row: _Optional[str] = ..., number: _Optional[str] = ...) -> None: ...
+
+class Block(_message.Message):
+    __slots__ = ("block_id", "session_id", "zone_id", "label", "note", "created_by", "created_at", "closed_at", "units", "released", "taken_by_holds", "hold_ids")
+    BLOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    ZONE_ID_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_AT_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    TAKEN_BY_HOLDS_FIELD_NUMBER: _ClassVar[int]
+    HOLD_IDS_FIELD_NUMBER: _ClassVar[int]
+    block_id: str
+    session_id: str
+    zone_id: str
+    label: str
+    note: str
+    created_by: str
+    created_at: _timestamp_pb2.Timestamp
+    closed_at: _timestamp_pb2.Timestamp
+    units: _containers.RepeatedCompositeFieldContainer[BlockedUnit]
+    released: int
+    taken_by_holds: int
+    hold_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, block_id: _Optional[str] = ..., session_id: _Optional[str] = ..., zone_id: _Optional[str] = ..., label: _Optional[str] = ..., note: _Optional[str] = ..., created_by: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., units: _Optional[_Iterable[_Union[BlockedUnit, _Mapping]]] = ..., released: _Optional[int] = ..., taken_by_holds: _Optional[int] = ..., hold_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListBlocksRequest(_message.Message):
+    __slots__ = ("tenant_id", "session_id", "include_closed")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_CLOSED_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    session_id: str
+    include_closed: bool
+    def __init__(self, tenant_id: _Optional[str] = ..., session_id: _Optional[str] = ..., include_closed: _Optional[bool] = ...) -> None: ...
+
+class ListBlocksResponse(_message.Message):
+    __slots__ = ("blocks",)
+    BLOCKS_FIELD_NUMBER: _ClassVar[int]
+    blocks: _containers.RepeatedCompositeFieldContainer[Block]
+    def __init__(self, blocks: _Optional[_Iterable[_Union[Block, _Mapping]]] = ...) -> None: ...
+
+class ReleaseBlockRequest(_message.Message):
+    __slots__ = ("block_id", "tenant_id", "units", "quantity")
+    BLOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    block_id: str
+    tenant_id: str
+    units: _containers.RepeatedScalarFieldContainer[str]
+    quantity: int
+    def __init__(self, block_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., units: _Optional[_Iterable[str]] = ..., quantity: _Optional[int] = ...) -> None: ...
+
+class HoldFromBlockRequest(_message.Message):
+    __slots__ = ("hold_id", "tenant_id", "block_id", "owner_id", "buyer_id", "ttl_seconds", "quantity", "units")
+    HOLD_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    BUYER_ID_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    hold_id: str
+    tenant_id: str
+    block_id: str
+    owner_id: str
+    buyer_id: str
+    ttl_seconds: int
+    quantity: int
+    units: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, hold_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., block_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., ttl_seconds: _Optional[int] = ..., quantity: _Optional[int] = ..., units: _Optional[_Iterable[str]] = ...) -> None: ...

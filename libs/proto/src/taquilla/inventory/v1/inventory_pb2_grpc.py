@@ -84,6 +84,26 @@ class InventoryStub:
                 request_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntryRequest.SerializeToString,
                 response_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntry.FromString,
                 _registered_method=True)
+        self.BlockUnits = channel.unary_unary(
+                '/taquilla.inventory.v1.Inventory/BlockUnits',
+                request_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.BlockUnitsRequest.SerializeToString,
+                response_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.Block.FromString,
+                _registered_method=True)
+        self.ListBlocks = channel.unary_unary(
+                '/taquilla.inventory.v1.Inventory/ListBlocks',
+                request_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.ListBlocksRequest.SerializeToString,
+                response_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.ListBlocksResponse.FromString,
+                _registered_method=True)
+        self.ReleaseBlock = channel.unary_unary(
+                '/taquilla.inventory.v1.Inventory/ReleaseBlock',
+                request_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseBlockRequest.SerializeToString,
+                response_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.Block.FromString,
+                _registered_method=True)
+        self.HoldFromBlock = channel.unary_unary(
+                '/taquilla.inventory.v1.Inventory/HoldFromBlock',
+                request_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.HoldFromBlockRequest.SerializeToString,
+                response_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.HoldDetails.FromString,
+                _registered_method=True)
 
 
 class InventoryServicer:
@@ -157,6 +177,35 @@ class InventoryServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BlockUnits(self, request, context):
+        """Staff blocks: units of one zone kept off sale (sponsors, production). Never offered by Hold; shown as
+        blocked in GetAvailability. A retry with the same block_id and request returns the same block.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBlocks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseBlock(self, request, context):
+        """Back on sale (all, or part): published as inventory.units.released, the zone's waitlist offered first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HoldFromBlock(self, request, context):
+        """Move (part of) a block into a normal hold under the caller's hold_id; Confirm then sells it.
+        A retry with the same hold_id returns the same hold.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InventoryServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -209,6 +258,26 @@ def add_InventoryServicer_to_server(servicer, server):
                     servicer.GetWaitlistEntry,
                     request_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntryRequest.FromString,
                     response_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntry.SerializeToString,
+            ),
+            'BlockUnits': grpc.unary_unary_rpc_method_handler(
+                    servicer.BlockUnits,
+                    request_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.BlockUnitsRequest.FromString,
+                    response_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.Block.SerializeToString,
+            ),
+            'ListBlocks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBlocks,
+                    request_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.ListBlocksRequest.FromString,
+                    response_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.ListBlocksResponse.SerializeToString,
+            ),
+            'ReleaseBlock': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseBlock,
+                    request_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseBlockRequest.FromString,
+                    response_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.Block.SerializeToString,
+            ),
+            'HoldFromBlock': grpc.unary_unary_rpc_method_handler(
+                    servicer.HoldFromBlock,
+                    request_deserializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.HoldFromBlockRequest.FromString,
+                    response_serializer=taquilla_dot_inventory_dot_v1_dot_inventory__pb2.HoldDetails.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -481,6 +550,114 @@ class Inventory:
             '/taquilla.inventory.v1.Inventory/GetWaitlistEntry',
             taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntryRequest.SerializeToString,
             taquilla_dot_inventory_dot_v1_dot_inventory__pb2.WaitlistEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BlockUnits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/taquilla.inventory.v1.Inventory/BlockUnits',
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.BlockUnitsRequest.SerializeToString,
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.Block.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBlocks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/taquilla.inventory.v1.Inventory/ListBlocks',
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.ListBlocksRequest.SerializeToString,
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.ListBlocksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseBlock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/taquilla.inventory.v1.Inventory/ReleaseBlock',
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseBlockRequest.SerializeToString,
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.Block.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HoldFromBlock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/taquilla.inventory.v1.Inventory/HoldFromBlock',
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.HoldFromBlockRequest.SerializeToString,
+            taquilla_dot_inventory_dot_v1_dot_inventory__pb2.HoldDetails.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,6 +27,9 @@ STATUS_CODES: dict[type[domain.InventoryError], grpc.StatusCode] = {
     domain.UnknownEntry: grpc.StatusCode.NOT_FOUND,
     domain.NotOwner: grpc.StatusCode.PERMISSION_DENIED,
     domain.HoldIdReused: grpc.StatusCode.ALREADY_EXISTS,
+    domain.UnknownBlock: grpc.StatusCode.NOT_FOUND,
+    domain.BlockIdReused: grpc.StatusCode.ALREADY_EXISTS,
+    domain.NotInBlock: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 

@@ -12,6 +12,15 @@ from taquilla.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from taquilla_platform.database import Database
 
 from ...adapters.availability_feed import AvailabilityFeed
+from ...application.blocks import (
+    Block,
+    BlockHoldRequest,
+    BlockRequest,
+    create_block,
+    hold_from_block,
+    list_blocks,
+    release_block,
+)
 from ...application.confirm_hold import confirm_hold
 from ...application.extend_hold import extend_hold
 from ...application.hold_units import hold_units_for_buyer
@@ -21,6 +30,7 @@ from ...application.void_hold import void_hold
 from ...application.waitlist import Entry, get_entry, join_waitlist, leave_waitlist
 from ...config import Settings
 from ...domain.holds import Hold, HoldRequest, HoldStatus, InvalidRequest, InventoryError, UnknownSession
+from ...domain.requests import fingerprint
 from .errors import parse_id, status_code, trailing_metadata
 
 log = logging.getLogger("taquilla.inventory.grpc")
@@ -95,6 +105,20 @@ def waitlist_entry(entry: Entry) -> inventory_pb2.WaitlistEntry:
         offer_hold_id=str(entry.offer_hold_id) if entry.offer_hold_id else "")
     if entry.offer_expires_at is not None:
         answer.offer_expires_at.FromDatetime(entry.offer_expires_at)
+    return answer
+
+
+def block_message(block: Block) -> inventory_pb2.Block:
+    answer = inventory_pb2.Block(
+        block_id=str(block.block_id), session_id=str(block.session_id), zone_id=str(block.zone_id),
+        label=block.label, note=block.note or "", created_by=str(block.created_by) if block.created_by else "",
+        units=[inventory_pb2.BlockedUnit(unit_id=str(u.unit_id), label=u.label,
+                                         seat_id=str(u.seat_id) if u.seat_id else "", row=u.row or "",
+                                         number=u.number or "") for u in block.units],
+        released=block.released, taken_by_holds=block.taken_by_holds, hold_ids=[str(h) for h in block.hold_ids])
+    answer.created_at.FromDatetime(block.created_at)
+    if block.closed_at is not None:
+        answer.closed_at.FromDatetime(block.closed_at)
     return answer
 
 
@@ -215,6 +239,68 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServicer):
         async with self.db.unit_of_work(tenant_id) as uow:
             entry = await get_entry(uow.session, entry_id, buyer_id)
         return waitlist_entry(entry)
+
+    @answers_with_status
+    async def BlockUnits(self, request: inventory_pb2.BlockUnitsRequest, context) -> inventory_pb2.Block:
+        tenant_id = parse_id(request.tenant_id, "tenant_id")
+        asked = {"session_id": parse_id(request.session_id, "session_id"), "label": request.label,
+                 "note": request.note or None}
+        selection = request.WhichOneof("selection")
+        if selection == "general":
+            asked |= {"zone_id": parse_id(request.general.zone_id, "general.zone_id"),
+                      "quantity": request.general.quantity}
+        elif selection == "units":
+            if not request.units.units:
+                raise InvalidRequest("name at least one unit", field="units.units")
+            asked |= {"units": tuple(request.units.units)}
+        else:
+            raise InvalidRequest("say what to block: a quantity of a general-admission zone, or units by id or "
+                                 "label", field="selection")
+        block = BlockRequest(block_id=parse_id(request.block_id, "block_id"),
+                             created_by=parse_id(request.actor_id, "actor_id", required=False),
+                             request_hash=fingerprint(asked), **asked)
+        async with self.db.unit_of_work(tenant_id) as uow:
+            found, _ = await create_block(uow.session, tenant_id, block)
+            await uow.commit()
+        self.feed.changed(found.session_id)
+        return block_message(found)
+
+    @answers_with_status
+    async def ListBlocks(self, request: inventory_pb2.ListBlocksRequest, context) -> inventory_pb2.ListBlocksResponse:
+        tenant_id = parse_id(request.tenant_id, "tenant_id")
+        session_id = parse_id(request.session_id, "session_id")
+        async with self.db.unit_of_work(tenant_id) as uow:
+            found = await list_blocks(uow.session, session_id, include_closed=request.include_closed)
+        return inventory_pb2.ListBlocksResponse(blocks=[block_message(b) for b in found])
+
+    @answers_with_status
+    async def ReleaseBlock(self, request: inventory_pb2.ReleaseBlockRequest, context) -> inventory_pb2.Block:
+        tenant_id = parse_id(request.tenant_id, "tenant_id")
+        block_id = parse_id(request.block_id, "block_id")
+        async with self.db.unit_of_work(tenant_id) as uow:
+            block = await release_block(uow.session, tenant_id, block_id, units_named=tuple(request.units),
+                                        quantity=request.quantity,
+                                        offer_ttl_seconds=self.settings.waitlist_offer_ttl_seconds,
+                                        max_ttl_seconds=self.settings.max_hold_ttl_seconds)
+            await uow.commit()
+        self.feed.changed(block.session_id)
+        return block_message(block)
+
+    @answers_with_status
+    async def HoldFromBlock(self, request: inventory_pb2.HoldFromBlockRequest, context) -> inventory_pb2.HoldDetails:
+        tenant_id = parse_id(request.tenant_id, "tenant_id")
+        block_id = parse_id(request.block_id, "block_id")
+        hold = BlockHoldRequest(hold_id=parse_id(request.hold_id, "hold_id"),
+                                owner_id=parse_id(request.owner_id, "owner_id"),
+                                buyer_id=parse_id(request.buyer_id, "buyer_id", required=False),
+                                ttl_seconds=request.ttl_seconds, quantity=request.quantity,
+                                units=tuple(request.units))
+        async with self.db.unit_of_work(tenant_id) as uow:
+            held = await hold_from_block(uow.session, tenant_id, block_id, hold,
+                                         max_ttl_seconds=self.settings.max_hold_ttl_seconds)
+            await uow.commit()
+        self.feed.changed(held.session_id)
+        return hold_details(held)
 
     async def WatchAvailability(self, request: inventory_pb2.WatchAvailabilityRequest, context):
         """The whole picture first, then again whenever it changed; ends when the client goes or we stop."""
