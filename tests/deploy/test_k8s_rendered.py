@@ -117,6 +117,77 @@ def test_validation_is_strict_for_built_in_and_operator_kinds():
     assert validation_errors(unknown), "an object of an unknown kind went unchecked"
 
 
+def test_operator_kinds_are_held_to_their_crds_below_the_top_level():
+    """What crd_schemas.py transcribes beyond the field lists: required fields, the CRDs' CEL rules
+    JSON schema can say, strict nested objects, patterns."""
+    docs = rendered("overlays/prod")
+    cluster = next(iter(by_kind(docs, "Cluster").values()))
+    mutations = {
+        "a Cluster without instances (required by the CRD)": lambda c: c["spec"].pop("instances"),
+        "a Cluster with both imageName and imageCatalogRef": lambda c: c["spec"].update(
+            imageCatalogRef={"apiGroup": "postgresql.cnpg.io", "kind": "ImageCatalog", "name": "pg", "major": 15}),
+        "a misspelt bootstrap.initdb field": lambda c: c["spec"]["bootstrap"]["initdb"].update(databse="x"),
+        "a misspelt postgresql field": lambda c: c["spec"]["postgresql"].update(paramters={}),
+        "a misspelt managed field": lambda c: c["spec"]["managed"].update(role=[]),
+        "a managed role without a name": lambda c: c["spec"]["managed"]["roles"][0].pop("name"),
+        "an unknown primaryUpdateStrategy": lambda c: c["spec"].update(primaryUpdateStrategy="manual"),
+    }
+    for what, mutate in mutations.items():
+        doc = copy.deepcopy(cluster)
+        mutate(doc)
+        assert validation_errors(doc), f"{what} passed"
+    database = next(iter(by_kind(docs, "Database").values()))
+    doc = copy.deepcopy(database)
+    doc["spec"].pop("owner")
+    assert validation_errors(doc), "a Database without an owner (required by the CRD) passed"
+    rabbit = next(iter(by_kind(docs, "RabbitmqCluster").values()))
+    doc = copy.deepcopy(rabbit)
+    doc["spec"]["persistence"]["storage"] = "10 gigabytes"
+    assert validation_errors(doc), "a persistence.storage that is no quantity passed"
+    doc = copy.deepcopy(rabbit)
+    doc["spec"]["rabbitmq"]["additionalPlugins"] = ["rabbitmq-shovel"]
+    assert validation_errors(doc), "a plugin name outside the CRD's pattern passed"
+
+
+def untyped_fields(value, schema: dict, path: str) -> list[str]:
+    """The paths in `value` whose schema accepts anything: fields set without being described."""
+    if not schema:
+        return [path]
+    if isinstance(value, dict) and "$ref" not in schema:
+        found = []
+        for key, item in value.items():
+            if key in schema.get("properties", {}):
+                found += untyped_fields(item, schema["properties"][key], f"{path}.{key}")
+            elif isinstance(schema.get("additionalProperties"), dict):
+                found += untyped_fields(item, schema["additionalProperties"], f"{path}.{key}")
+            elif schema.get("additionalProperties") is not False:
+                found.append(f"{path}.{key}")  # an open object: anything goes there
+        return found
+    if isinstance(value, list) and "$ref" not in schema:
+        return [p for i, item in enumerate(value) for p in untyped_fields(item, schema.get("items", {}), f"{path}[{i}]")]
+    return []
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_field_the_manifests_set_in_an_operator_kind_is_typed(target):
+    """crd_schemas.py accepts anything in the CRD fields we do not use: setting one must come with
+    its transcription, or a wrong value there would pass unseen."""
+    for doc in rendered(target):
+        key = (doc.get("apiVersion"), doc.get("kind"))
+        if key in SCHEMAS:
+            where = f"{doc['kind']}/{doc['metadata']['name']}"
+            assert not untyped_fields(doc, SCHEMAS[key], where), \
+                f"{target}: set but not typed in crd_schemas.py: {untyped_fields(doc, SCHEMAS[key], where)}"
+
+
+def test_untyped_fields_finds_a_field_set_without_its_schema():
+    cluster = copy.deepcopy(next(iter(by_kind(rendered("overlays/prod"), "Cluster").values())))
+    cluster["spec"]["backup"] = {"retentionPolicy": "30d"}
+    cluster["spec"]["bootstrap"]["initdb"]["dataChecksums"] = True
+    assert untyped_fields(cluster, SCHEMAS[("postgresql.cnpg.io/v1", "Cluster")], "c") == \
+        ["c.spec.bootstrap.initdb.dataChecksums", "c.spec.backup"]
+
+
 # --------------------------------------------------------------------------- policies
 @pytest.mark.parametrize("target", TARGETS)
 def test_every_container_has_limits_and_runs_hardened(target):
