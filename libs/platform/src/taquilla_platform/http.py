@@ -7,6 +7,7 @@ import time
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request
+from opentelemetry import context as otel_context
 from prometheus_client import Counter, Histogram
 
 from .auth import TokenService
@@ -47,6 +48,27 @@ def create_app(service: str, *, routers: list[APIRouter], health: HealthChecks,
     return app
 
 
+class FreshTraceContext:
+    """Start every request from an empty OpenTelemetry context.
+
+    uvicorn serves the requests of one keep-alive connection one after another, and the ASGI
+    instrumentation can leave the previous request's span current on that connection: the next
+    request then became its child, even when it carried its own `traceparent` (a storefront's
+    checkout span was lost this way behind any proxy that reuses connections). Each request now
+    starts clean, so its parent is the caller's `traceparent` or nothing.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        token = otel_context.attach(otel_context.Context())
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            otel_context.detach(token)
+
+
 class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self):  # the process runner owns the signals
@@ -54,7 +76,7 @@ class _Server(uvicorn.Server):
 
 
 async def serve_http(app: FastAPI, host: str, port: int, stop: asyncio.Event) -> None:
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
+    server = _Server(uvicorn.Config(FreshTraceContext(app), host=host, port=port, log_config=None, access_log=False,
                                     lifespan="off", timeout_graceful_shutdown=10))
     serving = asyncio.create_task(server.serve())
     stopping = asyncio.create_task(stop.wait())
