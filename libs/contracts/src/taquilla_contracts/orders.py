@@ -24,6 +24,16 @@ class OrderPlaced(Event):
     hold_expires_at: datetime
 
 
+class OrderHoldExtended(Event):
+    """The buyer got more time to pay: the order's hold (and so its payment deadline) now ends later."""
+
+    TYPE = "orders.order.hold_extended"
+
+    order_id: uuid.UUID
+    code: str
+    hold_expires_at: datetime
+
+
 class OrderCancelled(Event):
     TYPE = "orders.order.cancelled"
 

@@ -5,9 +5,11 @@ from pathlib import Path
 from taquilla_messaging.runtime import messaging_runtime
 from taquilla_platform.service import ServiceDefinition
 
+from .adapters.catalog_client import CatalogClient
 from .adapters.inventory_client import InventoryClient
 from .adapters.tables import bus as bus_tables
 from .config import Settings
+from .entrypoints.http.refund_routes import router as refund_router
 from .entrypoints.http.routes import router
 from .entrypoints.messaging.subscriptions import subscriptions
 from .jobs.reconciler import run_reconciler
@@ -18,18 +20,21 @@ async def inventory_channel(container):
     settings = container.settings.inventory
     client = InventoryClient(settings.target, settings.timeout_seconds)
     container.extras["inventory"] = client
+    catalog = container.settings.catalog
+    container.extras["catalog"] = CatalogClient(catalog.base_url, catalog.timeout_seconds)
     try:
         yield
     finally:
         await client.close()
+        await container.extras["catalog"].close()
 
 
 SERVICE = ServiceDefinition(
     name="orders",
     root=Path(__file__).resolve().parents[2],
     settings=Settings,
-    routers=[router],
-    bus=lambda settings, db: messaging_runtime("orders", settings, db, bus_tables, subscriptions()),
+    routers=[router, refund_router],
+    bus=lambda settings, db: messaging_runtime("orders", settings, db, bus_tables, subscriptions(settings)),
     jobs=[run_reconciler],
     resources=inventory_channel,
 )

@@ -1,3 +1,5 @@
+import uuid
+
 from pydantic import BaseModel
 from taquilla_platform.settings import (
     AuthSettings,
@@ -14,6 +16,25 @@ class InventoryClientSettings(BaseModel):
     timeout_seconds: float = 2.0  # every call carries a deadline
 
 
+class CatalogClientSettings(BaseModel):
+    base_url: str  # the catalog's REST API (prices, stage allocations, promo redemptions)
+    timeout_seconds: float = 3.0
+
+
+class BuyerRules(BaseModel):
+    # The catalog's offer says nothing about national ids yet: required everywhere, or for these organizers.
+    national_id_required: bool = False
+    national_id_required_tenants: list[uuid.UUID] = []
+
+    def requires_national_id(self, tenant_id: uuid.UUID) -> bool:
+        return self.national_id_required or tenant_id in self.national_id_required_tenants
+
+
+class HoldRules(BaseModel):
+    extension_seconds: int = 600  # added to what is left of the hold
+    max_ttl_seconds: int = 3600  # inventory's limit for one Hold or Extend call
+
+
 class Settings(ServiceSettings):
     model_config = settings_config("ORDERS_")
 
@@ -22,4 +43,8 @@ class Settings(ServiceSettings):
     auth: AuthSettings
     http: HttpSettings = HttpSettings(port=8003)
     inventory: InventoryClientSettings
+    catalog: CatalogClientSettings
+    buyer: BuyerRules = BuyerRules()
+    holds: HoldRules = HoldRules()
     saga_stall_seconds: int = 30  # a saga step unanswered this long is sent again by the reconciler
+    buyer_refund_cutoff_hours: int = 48  # buyers may ask for refunds until this long before the session

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from taquilla_contracts import Envelope
 from taquilla_contracts.common import Buyer, OrderLine
-from taquilla_contracts.orders import OrderCancelled, OrderPlaced
+from taquilla_contracts.orders import OrderCancelled, OrderHoldExtended, OrderPlaced
 from taquilla_contracts.payments import PaymentCaptured, PaymentFailed
 from taquilla_devtools.testing import buyer, eventually, service_harness, staff
 from taquilla_messaging.consumer import CONSUMED
@@ -410,3 +410,27 @@ async def test_idempotency_keys_are_forgotten_after_the_retention_window():
         assert await purge_expired_keys(h.container) == 1
         async with h.db() as uow:
             assert (await uow.session.execute(select(idempotency.c.key))).scalars().all() == ["recent"]
+
+
+async def test_an_extended_hold_moves_the_payment_deadline_and_never_back():
+    async with service_harness("payments") as h:
+        tenant, buyer_id = uuid.uuid4(), uuid.uuid4()
+        placed = order_placed(tenant, buyer_id, hold_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        await h.publish(placed)
+        order_id = uuid.UUID(placed.data["order_id"])
+        await until_order_is(h, order_id, "awaiting_payment")
+        assert (await pay(h, buyer(buyer_id), order_id)).json()["type"].endswith("/order-expired")
+
+        later = datetime.now(UTC) + timedelta(minutes=10)
+        for until in (later, later - timedelta(minutes=5)):  # a late, older extension must not shorten it
+            await h.publish(Envelope.wrap(OrderHoldExtended(order_id=order_id, code=placed.data["code"],
+                                                            hold_expires_at=until),
+                                          source="orders", tenant_id=tenant, cause=placed))
+
+        async def extended():
+            rows = await read_model(h, order_id)
+            return rows[0] if rows[0].hold_expires_at >= later - timedelta(seconds=1) else None
+
+        await eventually(extended)
+        assert (await pay(h, buyer(buyer_id), order_id)).status_code == 201
+        assert abs((await read_model(h, order_id))[0].hold_expires_at - later) < timedelta(seconds=1)

@@ -68,6 +68,7 @@ class PlatformLayout:
             env["INVENTORY_GRPC__PORT"] = str(self.grpc_port)
         if service == "orders":
             env["ORDERS_INVENTORY__TARGET"] = f"127.0.0.1:{self.grpc_port}"
+            env["ORDERS_CATALOG__BASE_URL"] = self.url("catalog")
         if service == "notifications":
             env["NOTIFICATIONS_SMTP__HOST"] = self.smtp_host
             env["NOTIFICATIONS_SMTP__PORT"] = str(self.smtp_port)

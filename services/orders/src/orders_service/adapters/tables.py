@@ -49,15 +49,23 @@ orders = Table(
     Column("currency", String(3), nullable=False),
     Column("hold_id", UUID(as_uuid=True), nullable=False),
     Column("hold_expires_at", DateTime(timezone=True), nullable=False),
+    Column("hold_extensions", Integer, nullable=False, server_default="0"),  # times the buyer got more time
+    Column("promo_code", String(40)),  # redeemed in the catalog under the order id
+    Column("pricing", JSONB),  # the catalog's quote: lines (base, stage, row, group, promo, fees, taxes), totals
     Column("units", JSONB),  # the sold units, once inventory confirms
     Column("payment", JSONB),  # {payment_id, method, provider, captured_at}
     Column("fiscal_document", JSONB),  # {document_id, number, formatted_number}
     Column("tickets", JSONB),  # [{ticket_id, label, zone_name, qr_payload}]
     Column("cancel_reason", String(60)),
+    Column("refunded_minor", BigInteger, nullable=False, server_default="0"),  # completed refunds so far
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("tenant_id", "code"),
     Index("orders_buyer", "buyer_user_id", "created_at"),
 )
+# the organizer's order search: newest first within a tenant, by buyer email or national id
+Index("orders_tenant_created", orders.c.tenant_id, orders.c.created_at.desc(), orders.c.id.desc())
+Index("orders_tenant_buyer_email", orders.c.tenant_id, func.lower(orders.c.buyer["email"].astext))
+Index("orders_tenant_national_id", orders.c.tenant_id, orders.c.buyer["national_id"].astext)
 
 purchase_sagas = Table(
     "purchase_sagas", metadata,
@@ -82,4 +90,29 @@ saga_transitions = Table(
     Column("message_id", UUID(as_uuid=True)),
     Column("note", Text),
     Column("occurred_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Money given back for some or all of an order's tickets (or all of a payment that could not become an
+# order). One row per refund, its id the idempotency key in payments, fiscal, tickets and inventory.
+refunds = Table(
+    "refunds", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("order_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("state", String(20), nullable=False),  # refunding -> crediting -> completed; or failed
+    Column("reason", String(40), nullable=False),
+    Column("requested_by", UUID(as_uuid=True)),  # None when the saga refunds on its own
+    Column("requested_by_kind", String(10), nullable=False),  # buyer | staff | system
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("ticket_ids", JSONB, nullable=False),
+    Column("unit_ids", JSONB, nullable=False),
+    Column("credit_lines", JSONB, nullable=False),  # [{original_line, quantity}] of the order's invoice
+    Column("provider_reference", String(200)),
+    Column("credit_note", JSONB),  # {document_id, formatted_number}
+    Column("failure_reason", Text),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("refunds_open", "state", "updated_at", postgresql_where="state IN ('refunding', 'crediting')"),
 )

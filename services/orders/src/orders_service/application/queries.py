@@ -5,7 +5,8 @@ import uuid
 from sqlalchemy import select
 
 from ..adapters.tables import orders, purchase_sagas, saga_transitions
-from ..domain.orders import SagaState, order_status
+from ..domain.orders import SagaState, extensions_left, order_status
+from .refunds import order_refunds
 
 
 def _iso(value):
@@ -16,12 +17,15 @@ def order_view(order, state: SagaState, transitions: list) -> dict:
     o = order if isinstance(order, dict) else order._mapping
     fiscal = o.get("fiscal_document") or None
     return {
-        "id": str(o["id"]), "code": o["code"], "status": order_status(state), "saga_state": state.value,
+        "id": str(o["id"]), "code": o["code"], "status": order_status(state, o["total_minor"], o.get("refunded_minor") or 0), "saga_state": state.value,
         "tenant_id": str(o["tenant_id"]), "event_id": str(o["event_id"]), "event_title": o["event_title"],
         "session_id": str(o["session_id"]), "session_starts_at": _iso(o["session_starts_at"]),
         "buyer": o["buyer"], "lines": o["lines"], "total_minor": o["total_minor"], "currency": o["currency"],
-        "hold_expires_at": _iso(o["hold_expires_at"]),
+        "hold_expires_at": _iso(o["hold_expires_at"]), "extensions_left": extensions_left(state, o),
+        "promo_code": o.get("promo_code"), "pricing": o.get("pricing"),
+        "discount_minor": -((o.get("pricing") or {}).get("totals") or {}).get("promo_discount_minor", 0),
         "payment": o.get("payment"), "cancel_reason": o.get("cancel_reason"),
+        "refunded_minor": o.get("refunded_minor") or 0,
         "fiscal_number": fiscal["formatted_number"] if fiscal else None, "fiscal_document": fiscal,
         "units": o.get("units") or [], "tickets": o.get("tickets") or [],
         "created_at": _iso(o.get("created_at")),
@@ -39,7 +43,7 @@ async def find_order(session, order_id: uuid.UUID) -> dict | None:
     transitions = (await session.execute(
         select(saga_transitions).where(saga_transitions.c.order_id == order_id).order_by(saga_transitions.c.id)
     )).all()
-    return order_view(row, SagaState(row.state), transitions)
+    return order_view(row, SagaState(row.state), transitions) | {"refunds": await order_refunds(session, order_id)}
 
 
 async def buyer_orders(session, buyer_user_id: uuid.UUID, limit: int) -> list[dict]:

@@ -28,13 +28,20 @@ from taquilla_contracts.orders import (
     TicketSummary,
     TicketUnit,
 )
-from taquilla_contracts.payments import PaymentCaptured
+from taquilla_contracts.payments import PaymentCaptured, RefundCompleted, RefundFailed
 from taquilla_contracts.tickets import TicketsIssued
 from taquilla_messaging import publish
 from taquilla_platform.database import UnitOfWork
 
 from ..adapters.tables import bus, orders, purchase_sagas, saga_transitions
 from ..domain.orders import SagaState
+from .refunds import (
+    automatic_refund_paid_back,
+    credit_note_issued,
+    refund_paid_back,
+    refund_refused,
+    refund_whole_payment,
+)
 
 log = logging.getLogger("taquilla.orders.saga")
 
@@ -94,8 +101,11 @@ def fiscal_command(order) -> IssueFiscalDocument:
 
 def tickets_command(order) -> IssueTickets:
     prices = {line["zone_id"]: (line["zone_name"], line["unit_price_minor"]) for line in order.lines}
+    prices |= {str(unit): (line["zone_name"], line["unit_price_minor"])  # a unit's own price, when lines list it
+               for line in order.lines for unit in line.get("unit_ids", [])}
     units = [TicketUnit(unit_id=u["unit_id"], zone_id=u["zone_id"], zone_name=prices[u["zone_id"]][0],
-                        label=u["label"], price_minor=prices[u["zone_id"]][1]) for u in order.units]
+                        label=u["label"], price_minor=prices.get(str(u["unit_id"]), prices[u["zone_id"]])[1])
+             for u in order.units]
     return IssueTickets(
         order_id=order.id, order_code=order.code, event_id=order.event_id, event_title=order.event_title,
         session_id=order.session_id, session_starts_at=order.session_starts_at,
@@ -126,6 +136,7 @@ async def payment_after_cancellation(ctx: SagaContext, payment: PaymentCaptured)
         "payment_id": str(payment.payment_id), "method": payment.method, "provider": payment.provider,
         "captured_at": payment.captured_at.isoformat(), "amount_minor": payment.amount_minor})
     await ctx.move_to(SagaState.REFUND_REQUIRED, "payment captured after the order was cancelled")
+    await refund_whole_payment(ctx, "late_payment")
 
 
 async def hold_expired(ctx: SagaContext, expired: HoldExpired) -> None:
@@ -142,6 +153,7 @@ async def hold_confirmed(ctx: SagaContext, confirmed: HoldConfirmed) -> None:
 
 async def hold_confirm_rejected(ctx: SagaContext, rejected: HoldConfirmRejected) -> None:
     await ctx.move_to(SagaState.REFUND_REQUIRED, f"the units could not be confirmed: {rejected.reason}")
+    await refund_whole_payment(ctx, "units_unavailable")
 
 
 async def document_issued(ctx: SagaContext, issued: DocumentIssued) -> None:
@@ -155,7 +167,8 @@ async def document_issued(ctx: SagaContext, issued: DocumentIssued) -> None:
 async def tickets_issued(ctx: SagaContext, issued: TicketsIssued) -> None:
     tickets = [TicketSummary(ticket_id=t.ticket_id, label=t.label, zone_name=t.zone_name, qr_payload=t.qr_payload)
                for t in issued.tickets]
-    await ctx.update_order(tickets=[t.model_dump(mode="json") for t in tickets])
+    unit_of = {t.ticket_id: str(t.unit_id) for t in issued.tickets}  # kept for refunds: ticket -> seat
+    await ctx.update_order(tickets=[t.model_dump(mode="json") | {"unit_id": unit_of[t.ticket_id]} for t in tickets])
     await ctx.move_to(SagaState.COMPLETED)
     order = ctx.order
     await ctx.send(OrderCompleted(
@@ -175,6 +188,12 @@ STEPS: dict[tuple[SagaState, type[Message]], Step] = {
     (SagaState.CONFIRMING_HOLD, HoldConfirmRejected): hold_confirm_rejected,
     (SagaState.ISSUING_FISCAL, DocumentIssued): document_issued,
     (SagaState.ISSUING_TICKETS, TicketsIssued): tickets_issued,
+    # refunds (application/refunds.py): of a completed order's tickets, or automatic of a paid order not kept
+    (SagaState.COMPLETED, RefundCompleted): refund_paid_back,
+    (SagaState.COMPLETED, RefundFailed): refund_refused,
+    (SagaState.COMPLETED, DocumentIssued): credit_note_issued,
+    (SagaState.REFUND_REQUIRED, RefundCompleted): automatic_refund_paid_back,
+    (SagaState.REFUND_REQUIRED, RefundFailed): refund_refused,
 }
 SAGA_MESSAGES = sorted({message for _, message in STEPS}, key=lambda m: m.TYPE)
 

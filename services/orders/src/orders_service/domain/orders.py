@@ -14,19 +14,31 @@ class SagaState(StrEnum):
     ISSUING_TICKETS = "issuing_tickets"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
-    REFUND_REQUIRED = "refund_required"  # paid, but the units could not be kept
+    REFUND_REQUIRED = "refund_required"  # paid, but the units could not be kept: refunding automatically
+    REFUNDED = "refunded"  # that automatic refund is done; the buyer has been told
 
 
-FINAL_STATES = frozenset({SagaState.COMPLETED, SagaState.CANCELLED, SagaState.REFUND_REQUIRED})
+FINAL_STATES = frozenset({SagaState.COMPLETED, SagaState.CANCELLED, SagaState.REFUNDED})
 # After the payment pivot, steps retry forward; these are re-driven by the reconciler if stalled.
 FORWARD_STATES = frozenset({SagaState.CONFIRMING_HOLD, SagaState.ISSUING_FISCAL, SagaState.ISSUING_TICKETS})
 
 
-def order_status(state: SagaState) -> str:
+def order_status(state: SagaState, total_minor: int = 0, refunded_minor: int = 0) -> str:
     """What the buyer sees."""
     if state in FORWARD_STATES:
         return "paid"
+    if state is SagaState.COMPLETED and refunded_minor > 0:
+        return "refunded" if refunded_minor >= total_minor else "partially_refunded"
     return state.value
+
+
+HOLD_EXTENSIONS_ALLOWED = 1  # a buyer may ask once for more time to pay
+
+
+def extensions_left(state: SagaState, order) -> int:
+    if state is not SagaState.AWAITING_PAYMENT:
+        return 0
+    return max(0, HOLD_EXTENSIONS_ALLOWED - (order.get("hold_extensions") or 0))
 
 
 def new_order_code() -> str:

@@ -13,6 +13,7 @@ from taquilla_messaging import publish
 from taquilla_platform.service import run_every
 
 from ..adapters.tables import bus, orders, purchase_sagas
+from ..application.refunds import redrive_stalled_refunds
 from ..application.saga import PENDING_COMMAND
 from ..domain.orders import FORWARD_STATES, SagaState
 
@@ -41,4 +42,9 @@ async def redrive_stalled_sagas(db, stall_seconds: int, batch: int = 100) -> int
 
 async def run_reconciler(container, stop) -> None:
     stall = container.settings.saga_stall_seconds
-    await run_every(max(1.0, stall / 3), stop, lambda: redrive_stalled_sagas(container.db, stall), log=log)
+
+    async def redrive() -> None:
+        await redrive_stalled_sagas(container.db, stall)
+        await redrive_stalled_refunds(container.db, stall)
+
+    await run_every(max(1.0, stall / 3), stop, redrive, log=log)

@@ -1,10 +1,10 @@
 """The orders payments can take money for, kept from orders' events (redelivery changes nothing)."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from taquilla_contracts import Envelope
-from taquilla_contracts.orders import OrderCancelled, OrderPlaced
+from taquilla_contracts.orders import OrderCancelled, OrderHoldExtended, OrderPlaced
 from taquilla_messaging import PermanentError
 
 from ..adapters.tables import payable_orders
@@ -44,3 +44,18 @@ async def record_order_cancelled(uow, envelope: Envelope, event: OrderCancelled)
     )).first()
     if known is None:
         raise OrderNotKnownYet(f"order {event.order_id} was cancelled before payments heard it was placed")
+
+
+async def record_hold_extended(uow, envelope: Envelope, event: OrderHoldExtended) -> None:
+    """The buyer got more time: payments accepts their payment until the new end of the hold."""
+    extended = await uow.session.execute(
+        update(payable_orders)
+        .where(payable_orders.c.order_id == event.order_id,
+               payable_orders.c.status == OrderStatus.AWAITING_PAYMENT.value)
+        .values(hold_expires_at=func.greatest(payable_orders.c.hold_expires_at, event.hold_expires_at)))
+    if extended.rowcount:
+        return
+    known = (await uow.session.execute(
+        select(payable_orders.c.order_id).where(payable_orders.c.order_id == event.order_id))).first()
+    if known is None:
+        raise OrderNotKnownYet(f"order {event.order_id} was extended before payments heard it was placed")

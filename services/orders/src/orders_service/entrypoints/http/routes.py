@@ -2,17 +2,30 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from taquilla_platform.auth import Principal, Role, current_principal, require_roles
+from taquilla_platform.auth import (
+    Principal,
+    Role,
+    bearer_token,
+    current_principal,
+    require_roles,
+    require_staff_of_tenant,
+)
 from taquilla_platform.idempotency import require_idempotency_key
-from taquilla_platform.problems import not_found
+from taquilla_platform.problems import Problem, not_found
+from taquilla_platform.validation import normalize_national_id
 
+from ...application.extend_hold import extend_order_hold
+from ...application.order_history import STATUSES, OrderFilter, buyer_history, search_tenant_orders
 from ...application.place_order import PlaceOrderRequest, place_order
-from ...application.queries import buyer_orders, find_order
+from ...application.queries import find_order
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
+
+StatusFilter = Query(None, description=f"one of: {', '.join(STATUSES)}", pattern=f"^({'|'.join(STATUSES)})$")
 
 
 @router.post("", status_code=201)
@@ -21,12 +34,33 @@ async def create_order(request: Request, body: PlaceOrderRequest,
                        principal: Principal = Depends(current_principal)):
     require_roles(principal, Role.BUYER, *Role.STAFF)
     container = request.app.state.container
-    status, answer, replayed = await place_order(container.db, container.inventory, principal, body,
+    status, answer, replayed = await place_order(container.db, container.inventory, container.catalog,
+                                                 container.settings, principal, bearer_token(request) or "", body,
                                                  idempotency_key)
     headers = {"Location": f"/api/v1/orders/{answer['id']}"} if status == 201 else {}
     if replayed:
         headers["Idempotency-Replayed"] = "true"
     return JSONResponse(answer, status_code=status, headers=headers)
+
+
+@router.get("/search")
+async def search_orders(request: Request, code: str | None = Query(None, max_length=20),
+                        email: str | None = Query(None, max_length=254),
+                        national_id: str | None = Query(None, max_length=30),
+                        created_from: datetime | None = Query(None, alias="from"),
+                        created_to: datetime | None = Query(None, alias="to"),
+                        status: str | None = StatusFilter, cursor: str | None = Query(None, max_length=200),
+                        limit: int = Query(50, ge=1, le=200), principal: Principal = Depends(current_principal)):
+    """The organizer's orders (staff of the tenant): by code, buyer email or national id, dates, status."""
+    tenant_id = require_staff_of_tenant(principal)
+    if national_id:
+        try:
+            national_id = normalize_national_id(national_id)
+        except ValueError as exc:
+            raise Problem(422, "validation-error", "The request is not valid", str(exc), field="national_id") from None
+    search = OrderFilter(status=status, code=code, email=email, national_id=national_id, created_from=created_from,
+                         created_to=created_to, event_ids=principal.event_ids)
+    return await search_tenant_orders(request.app.state.db, tenant_id, search, limit, cursor)
 
 
 @router.get("/{order_id}")
@@ -38,11 +72,20 @@ async def get_order(request: Request, order_id: uuid.UUID, principal: Principal 
     return order
 
 
+@router.post("/{order_id}/extend")
+async def extend_hold(request: Request, order_id: uuid.UUID, principal: Principal = Depends(current_principal)):
+    """More time to pay, once per order: the hold is extended in inventory."""
+    container = request.app.state.container
+    return await extend_order_hold(container.db, container.inventory, container.settings.holds, principal,
+                                   order_id)
+
+
 @router.get("")
-async def list_my_orders(request: Request, limit: int = Query(50, ge=1, le=200),
+async def list_my_orders(request: Request, status: str | None = StatusFilter,
+                         cursor: str | None = Query(None, max_length=200), limit: int = Query(50, ge=1, le=200),
                          principal: Principal = Depends(current_principal)):
-    async with request.app.state.db.unit_of_work(system=True) as uow:
-        return {"items": await buyer_orders(uow.session, principal.user_id, limit)}
+    """The caller's own orders, newest first; pass `next_cursor` back as `cursor` for the next page."""
+    return await buyer_history(request.app.state.db, principal.user_id, status, limit, cursor)
 
 
 def _may_see(principal: Principal, order: dict) -> bool:

@@ -1,14 +1,21 @@
-"""Everything orders consumes, in one place: the catalog's offers and every saga message."""
+"""Everything orders consumes, in one place: the catalog's offers, every saga message, and our own
+cancellations (to give back the catalog's stage prices and promo use)."""
+import functools
+
 from taquilla_contracts.catalog import EventPublished
+from taquilla_contracts.orders import OrderCancelled
 from taquilla_messaging import Subscriptions
 
 from ...application.offers import record_event_offer
+from ...application.release_pricing import release_catalog_pricing
 from ...application.saga import SAGA_MESSAGES, advance_saga
 
 
-def subscriptions() -> Subscriptions:
+def subscriptions(settings=None) -> Subscriptions:
     subs = Subscriptions("orders")
     subs.on(EventPublished)(record_event_offer)
     for message in SAGA_MESSAGES:
         subs.on(message)(advance_saga)
+    if settings is not None:
+        subs.on(OrderCancelled)(functools.partial(release_catalog_pricing, settings))
     return subs

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from taquilla_contracts.orders import OrderCancelled, OrderPlaced, RefundPayment
+from taquilla_contracts.orders import OrderCancelled, OrderHoldExtended, OrderPlaced, RefundPayment
 from taquilla_messaging import Subscriptions
 
 from ...adapters.providers import ProviderRegistry
-from ...application.order_read_model import record_order_cancelled, record_order_placed
+from ...application.order_read_model import record_hold_extended, record_order_cancelled, record_order_placed
 from ...application.refund_payment import refund_payment
 
 
@@ -16,6 +16,7 @@ def subscriptions(settings, providers: Callable[[], ProviderRegistry] | None = N
     subs = Subscriptions("payments")
     subs.on(OrderPlaced)(record_order_placed)
     subs.on(OrderCancelled)(record_order_cancelled)
+    subs.on(OrderHoldExtended)(record_hold_extended)
 
     @subs.on(RefundPayment)
     async def refund(uow, envelope, command: RefundPayment) -> None:

@@ -1,0 +1,328 @@
+"""Refunds: money back for some or all of an order's tickets, then the paperwork and the seats.
+
+A refund is a row of its own (`refunds`) whose id travels as the idempotency key through every
+service it touches:
+
+    requested ──> refunding ──payments.refund.completed──> crediting ──fiscal.document.issued──> completed
+                      │                                      (credit note, tickets voided, units back on sale)
+                      └──payments.refund.failed──> failed   (nothing else changes; an operator sees why)
+
+Money goes back first: a credit note, voided tickets and released seats only follow a refund the
+provider (or, for manual methods, the operator's record) confirmed. The three commands sent after it
+are idempotent in their receivers, so the reconciler re-sends them for a refund stuck in a state,
+and re-sends `payments.refund_payment` for one still waiting on payments.
+
+Refund steps run inside the purchase saga's consumer with the saga row locked, so refunds of one
+order are serialized with each other and with the saga. A paid order that could not be kept
+(`refund_required`) is refunded in full automatically and ends `refunded`.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select, text, update
+from taquilla_contracts import Envelope, Message
+from taquilla_contracts.common import Buyer
+from taquilla_contracts.fiscal import DocumentIssued
+from taquilla_contracts.inventory import VoidUnits
+from taquilla_contracts.orders import CreditLine, IssueCreditNote, OrderRefunded, RefundPayment
+from taquilla_contracts.payments import RefundCompleted, RefundFailed
+from taquilla_contracts.tickets import VoidTickets
+from taquilla_messaging import publish
+from taquilla_platform.auth import Principal, Role
+from taquilla_platform.idempotency import IdempotencyStore, request_fingerprint
+from taquilla_platform.problems import Problem, not_found
+
+from ..adapters.tables import bus, idempotency, orders, purchase_sagas, refunds
+from ..domain.orders import SagaState
+
+if TYPE_CHECKING:
+    from .saga import SagaContext
+
+log = logging.getLogger("taquilla.orders.refunds")
+IDEMPOTENCY = IdempotencyStore(idempotency)
+
+REFUNDING, CREDITING, COMPLETED, FAILED = "refunding", "crediting", "completed", "failed"
+OPEN_STATES = (REFUNDING, CREDITING)
+
+
+class RefundRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ticket_ids: list[uuid.UUID] | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="the tickets to refund; leave out to refund every ticket not refunded yet")
+    reason: Literal["buyer_request", "operator", "event_cancelled"] | None = Field(
+        default=None, description="staff only; a buyer's refund is always buyer_request")
+
+
+# --- what a ticket is worth and which invoice line it is on ------------------------------------------
+
+def _line_index_of(order, unit: dict) -> int:
+    """The order line (and so the invoice line: fiscal_command sends one per order line) holding a unit."""
+    for index, line in enumerate(order.lines):
+        if str(unit["unit_id"]) in {str(u) for u in line.get("unit_ids", [])}:
+            return index
+    for index, line in enumerate(order.lines):  # a line without its unit ids holds every unit of its zone
+        if not line.get("unit_ids") and line["zone_id"] == str(unit["zone_id"]):
+            return index
+    raise LookupError(f"unit {unit['unit_id']} is on no line of order {order.code}")
+
+
+def _unit_of(order, ticket: dict) -> dict:
+    units = order.units or []
+    if ticket.get("unit_id"):
+        for unit in units:
+            if unit["unit_id"] == ticket["unit_id"]:
+                return unit
+    for unit in units:  # tickets recorded before their unit id was kept: the label is unique per order
+        if unit["label"] == ticket["label"]:
+            return unit
+    raise LookupError(f"ticket {ticket['ticket_id']} of order {order.code} has no unit")
+
+
+def refund_parts(order, ticket_ids: list[str]) -> tuple[int, list[str], list[dict]]:
+    """(amount, unit ids, invoice credit lines) for refunding these tickets of a completed order."""
+    tickets = {t["ticket_id"]: t for t in order.tickets or []}
+    amount, unit_ids, per_line = 0, [], Counter()
+    for ticket_id in ticket_ids:
+        unit = _unit_of(order, tickets[ticket_id])
+        index = _line_index_of(order, unit)
+        amount += order.lines[index]["unit_price_minor"]
+        unit_ids.append(str(unit["unit_id"]))
+        per_line[index] += 1
+    return amount, unit_ids, [{"original_line": i, "quantity": q} for i, q in sorted(per_line.items())]
+
+
+# --- asking for a refund ------------------------------------------------------------------------------
+
+def _may_refund(principal: Principal, order) -> Literal["buyer", "staff"] | None:
+    if (principal.has_any(Role.TENANT_ADMIN, Role.EVENT_OPERATOR) and principal.tenant_id == order.tenant_id
+            and principal.may_act_on_event(order.event_id)):
+        return "staff"
+    if order.buyer_user_id == principal.user_id:
+        return "buyer"
+    return None
+
+
+async def request_refund(db, principal: Principal, order_id: uuid.UUID, request: RefundRequest,
+                         idempotency_key: str, buyer_cutoff: timedelta) -> tuple[int, dict, bool]:
+    scope = f"{principal.user_id}:POST /orders/{order_id}/refunds"
+    async with db.unit_of_work(system=True) as uow:
+        order = (await uow.session.execute(select(orders).where(orders.c.id == order_id))).first()
+        as_ = _may_refund(principal, order) if order is not None else None
+        if order is None or (as_ is None and not _is_staff_reader(principal, order)):
+            raise not_found("Order", order_id)
+        if as_ is None:
+            raise Problem(403, "refund-not-allowed", "Only a tenant admin or an event operator can refund orders",
+                          "Cashiers sell; refunds need a tenant admin or an event operator")
+        await uow.set_tenant(order.tenant_id)
+        stored = await IDEMPOTENCY.claim(uow.session, scope, idempotency_key,
+                                         request_fingerprint(request.model_dump(mode="json")))
+        if stored is not None:
+            return stored.status_code, stored.body, True
+        state = (await uow.session.execute(select(purchase_sagas.c.state).where(
+            purchase_sagas.c.order_id == order_id).with_for_update())).scalar_one()  # serializes with the saga
+        order = (await uow.session.execute(select(orders).where(orders.c.id == order_id))).one()
+        if SagaState(state) is not SagaState.COMPLETED:
+            raise Problem(409, "not-refundable", "Only a completed order can be refunded",
+                          f"Order {order.code} is {state}", field="order_id")
+        if as_ == "buyer" and datetime.now(UTC) > order.session_starts_at - buyer_cutoff:
+            raise Problem(409, "refund-window-closed", "Refunds are closed for this order",
+                          f"The organizer accepts refunds until {int(buyer_cutoff.total_seconds() // 3600)} h "
+                          "before the session starts; ask the organizer", field="order_id")
+        wanted = await _tickets_to_refund(uow.session, order, request.ticket_ids)
+        amount, unit_ids, credit_lines = refund_parts(order, wanted)
+        refund_id = uuid.uuid4()
+        row = {
+            "id": refund_id, "tenant_id": order.tenant_id, "order_id": order.id, "state": REFUNDING,
+            "reason": (request.reason or "operator") if as_ == "staff" else "buyer_request",
+            "requested_by": principal.user_id, "requested_by_kind": as_, "amount_minor": amount,
+            "currency": order.currency, "ticket_ids": wanted, "unit_ids": unit_ids, "credit_lines": credit_lines,
+        }
+        await uow.session.execute(refunds.insert().values(**row))
+        await _send(uow.session, order, _refund_payment(order, row))
+        body = refund_view(row | {"created_at": datetime.now(UTC), "credit_note": None, "failure_reason": None,
+                                  "provider_reference": None})
+        await IDEMPOTENCY.complete(uow.session, scope, idempotency_key, 202, body)
+        await uow.commit()
+    return 202, body, False
+
+
+def _is_staff_reader(principal: Principal, order) -> bool:
+    return principal.has_any(*Role.STAFF) and principal.tenant_id == order.tenant_id
+
+
+async def _tickets_to_refund(session, order, asked: list[uuid.UUID] | None) -> list[str]:
+    tickets = [t["ticket_id"] for t in order.tickets or []]
+    taken = await refunded_ticket_ids(session, order.id)
+    if asked is None:
+        wanted = [t for t in tickets if t not in taken]
+        if not wanted:
+            raise Problem(409, "already-refunded", "Every ticket of this order is refunded already",
+                          f"Order {order.code} has nothing left to refund", field="ticket_ids")
+        return wanted
+    wanted = []
+    for i, ticket_id in enumerate(str(t) for t in asked):
+        if ticket_id not in tickets:
+            raise Problem(422, "unknown-ticket", "That ticket is not part of this order",
+                          f"Order {order.code} has no ticket {ticket_id}", field=f"ticket_ids.{i}")
+        if ticket_id in taken:
+            raise Problem(409, "already-refunded", "That ticket is refunded already (or being refunded)",
+                          f"Ticket {ticket_id} is in an earlier refund", field=f"ticket_ids.{i}")
+        if ticket_id in wanted:
+            raise Problem(422, "duplicate-ticket", "The same ticket is listed twice", ticket_id,
+                          field=f"ticket_ids.{i}")
+        wanted.append(ticket_id)
+    return wanted
+
+
+async def refunded_ticket_ids(session, order_id: uuid.UUID) -> set[str]:
+    rows = (await session.execute(select(refunds.c.ticket_ids).where(
+        refunds.c.order_id == order_id, refunds.c.state != FAILED))).scalars().all()
+    return {t for ids in rows for t in ids}
+
+
+def _refund_payment(order, refund) -> RefundPayment:
+    return RefundPayment(refund_id=refund["id"], order_id=order.id, payment_id=order.payment["payment_id"],
+                         amount_minor=refund["amount_minor"], currency=refund["currency"], reason=refund["reason"])
+
+
+async def _send(session, order, message: Message, cause: Envelope | None = None) -> None:
+    await publish(session, bus, Envelope.wrap(message, source="orders", tenant_id=order.tenant_id,
+                                              correlation_id=str(order.id), cause=cause))
+
+
+# --- the automatic refund of a paid order that could not be kept --------------------------------------
+
+async def refund_whole_payment(ctx: SagaContext, reason: str) -> None:
+    """The order is paid but will not be completed (late payment, units gone): give all the money back."""
+    payment = ctx.order.payment
+    row = {"id": uuid.uuid4(), "tenant_id": ctx.tenant_id, "order_id": ctx.order.id, "state": REFUNDING,
+           "reason": reason, "requested_by": None, "requested_by_kind": "system",
+           "amount_minor": payment["amount_minor"], "currency": ctx.order.currency, "ticket_ids": [],
+           "unit_ids": [], "credit_lines": []}  # nothing was invoiced or issued yet
+    await ctx.uow.session.execute(refunds.insert().values(**row))
+    await ctx.send(_refund_payment(ctx.order, row))
+
+
+# --- saga steps (the table is in saga.py) ---------------------------------------------------------------
+
+async def _lock_refund(ctx: SagaContext, refund_id: uuid.UUID):
+    return (await ctx.uow.session.execute(select(refunds).where(
+        refunds.c.id == refund_id, refunds.c.order_id == ctx.order.id).with_for_update())).first()
+
+
+async def _set(ctx: SagaContext, refund_id: uuid.UUID, **values) -> None:
+    await ctx.uow.session.execute(update(refunds).where(refunds.c.id == refund_id)
+                                  .values(**values, attempts=0, updated_at=func.now()))
+
+
+def _follow_up(order, refund) -> list[Message]:
+    """What a paid-back refund of tickets sets going: all idempotent in their receivers."""
+    messages: list[Message] = []
+    if refund.credit_lines:
+        messages.append(IssueCreditNote(refund_id=refund.id, order_id=order.id, reason=refund.reason,
+                                        lines=[CreditLine(**line) for line in refund.credit_lines]))
+    if refund.ticket_ids:
+        messages.append(VoidTickets(order_id=order.id, ticket_ids=refund.ticket_ids, reason="refunded"))
+    if refund.unit_ids:
+        messages.append(VoidUnits(order_id=order.id, hold_id=order.hold_id, unit_ids=refund.unit_ids,
+                                  reason="refunded"))
+    return messages
+
+
+async def _announce(ctx: SagaContext, refund) -> None:
+    order = ctx.order
+    await ctx.send(OrderRefunded(
+        order_id=order.id, code=order.code, refund_id=refund.id, event_id=order.event_id,
+        event_title=order.event_title, buyer=Buyer.model_validate(order.buyer), amount_minor=refund.amount_minor,
+        currency=refund.currency, ticket_ids=refund.ticket_ids, full=order.refunded_minor >= order.total_minor,
+        reason=refund.reason))
+
+
+async def refund_paid_back(ctx: SagaContext, done: RefundCompleted) -> None:
+    refund = await _lock_refund(ctx, done.refund_id)
+    if refund is None or refund.state != REFUNDING:
+        return  # a redelivery, or a refund of another order
+    messages = _follow_up(ctx.order, refund)
+    await _set(ctx, refund.id, state=CREDITING if refund.credit_lines else COMPLETED,
+               provider_reference=done.provider_reference)
+    await ctx.update_order(refunded_minor=ctx.order.refunded_minor + done.amount_minor)
+    for message in messages:
+        await ctx.send(message)
+    await _announce(ctx, refund)
+
+
+async def refund_refused(ctx: SagaContext, failed: RefundFailed) -> None:
+    refund = await _lock_refund(ctx, failed.refund_id)
+    if refund is None or refund.state != REFUNDING:
+        return
+    await _set(ctx, refund.id, state=FAILED, failure_reason=failed.reason)
+    log.error("refund %s of order %s failed at %s: %s", refund.id, ctx.order.code, failed.provider, failed.reason)
+
+
+async def credit_note_issued(ctx: SagaContext, issued: DocumentIssued) -> None:
+    if issued.document_type != "credit_note" or issued.refund_id is None:
+        return
+    refund = await _lock_refund(ctx, issued.refund_id)
+    if refund is None or refund.state != CREDITING:
+        return
+    await _set(ctx, refund.id, state=COMPLETED, credit_note={
+        "document_id": str(issued.document_id), "formatted_number": issued.formatted_number,
+        "total_minor": issued.total_minor})
+
+
+async def automatic_refund_paid_back(ctx: SagaContext, done: RefundCompleted) -> None:
+    refund = await _lock_refund(ctx, done.refund_id)
+    if refund is None or refund.state != REFUNDING:
+        return
+    await _set(ctx, refund.id, state=COMPLETED, provider_reference=done.provider_reference)
+    await ctx.update_order(refunded_minor=ctx.order.refunded_minor + done.amount_minor)
+    await ctx.move_to(SagaState.REFUNDED, "the whole payment was refunded")
+    await _announce(ctx, refund)
+
+
+# --- re-driving refunds whose answer never came ----------------------------------------------------------
+
+async def redrive_stalled_refunds(db, stall_seconds: int, batch: int = 100) -> int:
+    async with db.unit_of_work(system=True) as uow:
+        stalled = (await uow.session.execute(
+            select(refunds).where(refunds.c.state.in_(OPEN_STATES),
+                                  refunds.c.updated_at < func.now() - text(f"interval '{int(stall_seconds)} seconds'"))
+            .order_by(refunds.c.updated_at).limit(batch).with_for_update(skip_locked=True))).all()
+        for refund in stalled:
+            order = (await uow.session.execute(select(orders).where(orders.c.id == refund.order_id))).one()
+            messages = [_refund_payment(order, refund._mapping)] if refund.state == REFUNDING \
+                else _follow_up(order, refund)
+            for message in messages:
+                await _send(uow.session, order, message)
+            await uow.session.execute(update(refunds).where(refunds.c.id == refund.id).values(
+                attempts=refunds.c.attempts + 1, updated_at=func.now()))
+            log.warning("re-sent %s for refund %s (%s)", [m.TYPE for m in messages], refund.id, refund.state)
+        await uow.commit()
+    return len(stalled)
+
+
+# --- what buyers and staff see -------------------------------------------------------------------------------
+
+def refund_view(refund) -> dict:
+    r = refund if isinstance(refund, dict) else refund._mapping
+    created = r.get("created_at")
+    return {
+        "id": str(r["id"]), "state": r["state"], "reason": r["reason"], "amount_minor": r["amount_minor"],
+        "currency": r["currency"], "ticket_ids": [str(t) for t in r["ticket_ids"]],
+        "provider_reference": r.get("provider_reference"), "credit_note": r.get("credit_note"),
+        "failure_reason": r.get("failure_reason"), "requested_by_kind": r["requested_by_kind"],
+        "created_at": created.isoformat() if created else None,
+    }
+
+
+async def order_refunds(session, order_id: uuid.UUID) -> list[dict]:
+    rows = (await session.execute(select(refunds).where(refunds.c.order_id == order_id)
+                                  .order_by(refunds.c.created_at))).all()
+    return [refund_view(r) for r in rows]
