@@ -106,6 +106,10 @@ class Settings(ServiceSettings):
         """`page` is "verify-email" or "reset-password"; the token is URL-safe base64 but quoted all the same."""
         return f"{self.storefront_url.rstrip('/')}/{page}?token={quote(token, safe='')}"
 
+    def waitlist_link(self, entry_id) -> str:
+        """The storefront's page for a waitlist entry, where its holder buys what is held for them."""
+        return f"{self.storefront_url.rstrip('/')}/waitlist/{entry_id}"
+
     @property
     def allow_local_webhook_urls(self) -> bool:
         if self.webhooks.allow_local_urls is not None:

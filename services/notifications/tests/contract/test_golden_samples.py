@@ -86,3 +86,39 @@ def test_the_gateway_account_samples_become_emails_with_their_link_and_token():
             "user_name": request.name, "token": request.token, "link": link, "expires_at": request.expires_at,
             "time_zone": None, "tenant_name": getattr(request, "tenant_name", None) or "", "organizer_name": None})
         assert link in email.text and request.token in email.html and request.name in email.text
+
+
+def test_the_new_producers_samples_are_consumed_and_render():
+    from datetime import UTC, datetime
+
+    from notifications_service.domain.event_changes import changes_between
+    from notifications_service.entrypoints.messaging.subscriptions import subscriptions
+    from taquilla_contracts.inventory import WaitlistOffered
+    from taquilla_contracts.payments import PaymentCaptured
+
+    consumed = set(subscriptions(None).by_type)
+    for name, model in (("payments.payment.captured.v1", PaymentCaptured),
+                        ("inventory.waitlist.offered.v1", WaitlistOffered),
+                        ("catalog.event.published.v1", EventPublished)):
+        golden = sample(name)
+        assert (golden.type, golden.version) in consumed
+        golden.parse(model)
+    renderer = TemplateRenderer()
+    captured = sample("payments.payment.captured.v1").parse(PaymentCaptured)
+    receipt = renderer.render("payment_received", "en", {
+        "buyer_name": "Ana", "order_code": "TQ-1", "event_title": "", "amount_minor": captured.amount_minor,
+        "currency": captured.currency, "method": captured.method, "remaining_minor": 0, "branding": {},
+        "organizer_name": None})
+    assert "USD 25.00" in receipt.subject
+    offer = sample("inventory.waitlist.offered.v1").parse(WaitlistOffered)
+    email = renderer.render("waitlist_offer", "es", {
+        "buyer_name": "", "quantity": offer.quantity, "offer_expires_at": offer.expires_at, "claim_url": "https://x",
+        "event_title": "", "session_starts_at": None, "time_zone": None, "venue_name": None, "organizer_name": None,
+        "zone_name": ""})
+    assert f"Se liberaron {offer.quantity} entrada(s)" in email.text and "(UTC)" in email.text
+    event = sample("catalog.event.published.v1").parse(EventPublished)
+    later = datetime(2030, 1, 1, tzinfo=UTC)
+    changes = changes_between(event.venue_name, {s.session_id: s.starts_at for s in event.sessions}, "Elsewhere",
+                              {s.session_id: later for s in event.sessions})
+    assert changes.for_session(event.sessions[0].session_id, None)[0] == {
+        "what": "date", "old": event.sessions[0].starts_at, "new": later}

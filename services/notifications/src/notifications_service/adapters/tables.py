@@ -63,6 +63,9 @@ messages = Table(
     Index("notification_messages_by_tenant", "tenant_id", "created_at"),
     Index("notification_messages_by_provider_id", "provider_message_id",
           postgresql_where=text("provider_message_id IS NOT NULL")),
+    # the same for messages about no order (a waitlist offer): once per tenant, kind, channel and reference
+    Index("notification_messages_once_per_reference", "tenant_id", "template", "channel", "reference", unique=True,
+          postgresql_where=text("order_id IS NULL AND reference <> ''")),
 )
 
 # What notifications keeps of the catalog's events: enough to write about them (local time, venue).
@@ -75,6 +78,17 @@ events = Table(
     Column("time_zone", String(64), nullable=False),
     Column("organizer_name", Text, nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),  # a late, older copy never wins
+    Column("zones", JSONB, nullable=False, server_default=text("'{}'::jsonb")),  # zone id → name
+)
+
+# The sessions of those events (as last published): which event a session is of, and when it starts.
+event_sessions = Table(
+    "catalog_sessions", metadata,
+    Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    Column("session_id", UUID(as_uuid=True), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Index("catalog_sessions_by_event", "tenant_id", "event_id"),
 )
 
 
@@ -85,6 +99,8 @@ orders = Table(
     Column("order_id", UUID(as_uuid=True), primary_key=True),
     Column("code", String(40), nullable=False),
     Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("session_id", UUID(as_uuid=True)),  # from orders.order.placed; None if only seen completed
+    Column("placed_at", DateTime(timezone=True)),  # idem
     Column("event_title", Text),
     Column("session_starts_at", DateTime(timezone=True)),
     Column("buyer_email", String(320), nullable=False),

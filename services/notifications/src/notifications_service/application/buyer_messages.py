@@ -1,14 +1,15 @@
-"""Messages to buyers beyond the order confirmation: cancellations, refunds, event cancellations, reminders."""
+"""Messages to buyers beyond the order confirmation: cancellations, refunds, event changes and cancellations."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from taquilla_contracts import Envelope
-from taquilla_contracts.catalog import EventStatusChanged
+from taquilla_contracts.catalog import EventPublished, EventStatusChanged
 from taquilla_contracts.orders import OrderCancelled, OrderRefunded
 from taquilla_messaging import PermanentError
 
 from ..adapters.tables import events, orders
 from ..adapters.templates import TemplateRenderer
+from ..domain.event_changes import EventChanges
 from .queue_message import Recipient, queue_message
 from .record_order import record_cancelled_order, record_refunded_order
 
@@ -16,6 +17,7 @@ ORDER_CANCELLED = "order_cancelled"
 EVENT_REMINDER = "event_reminder"
 REFUND_ISSUED = "refund_issued"
 EVENT_CANCELLED = "event_cancelled"
+EVENT_CHANGED = "event_changed"
 
 
 async def event_facts(session, tenant_id, event_id) -> dict:
@@ -76,3 +78,33 @@ async def queue_event_cancelled(session, envelope: Envelope, changed: EventStatu
                             default_language=language, order_id=order.order_id,
                             correlation_id=str(order.order_id), causation_id=envelope.id)
     return len(buyers)
+
+
+async def queue_event_changed(session, envelope: Envelope, published: EventPublished, changes: EventChanges,
+                              renderer: TemplateRenderer, language: str) -> int:
+    """The buyers `queue_event_cancelled` would write to, whose session moved or whose venue changed: one
+    email per order and publication. Their orders take the new start, so reminders follow the new date."""
+    if not changes or envelope.tenant_id is None:
+        return 0
+    o = orders
+    buyers = (await session.execute(select(o).where(
+        o.c.tenant_id == envelope.tenant_id, o.c.event_id == published.event_id, o.c.status == "completed",
+        o.c.session_starts_at.is_not(None)).order_by(o.c.order_id).with_for_update())).all()
+    facts = await event_facts(session, envelope.tenant_id, published.event_id)
+    written = 0
+    for order in buyers:
+        seen = changes.for_session(order.session_id, order.session_starts_at)
+        if not seen:
+            continue
+        starts_at = next((c["new"] for c in seen if c["what"] == "date"), order.session_starts_at)
+        if starts_at != order.session_starts_at:
+            await session.execute(update(o).where(o.c.tenant_id == order.tenant_id, o.c.order_id == order.order_id)
+                                  .values(session_starts_at=starts_at))
+        context = {"buyer_name": order.buyer_name, "event_title": published.title, "session_starts_at": starts_at,
+                   "order_code": order.code, "changes": seen} | facts
+        await queue_message(session, renderer, tenant_id=envelope.tenant_id, template=EVENT_CHANGED,
+                            recipient=Recipient(order.buyer_email, order.buyer_name), context=context,
+                            default_language=language, order_id=order.order_id, reference=str(envelope.id),
+                            correlation_id=str(order.order_id), causation_id=envelope.id)
+        written += 1
+    return written

@@ -12,11 +12,15 @@ from ..adapters.tables import events, orders
 async def record_placed_order(session, envelope: Envelope, order: OrderPlaced) -> None:
     title = (await session.execute(events.select().with_only_columns(events.c.title).where(
         events.c.tenant_id == envelope.tenant_id, events.c.event_id == order.event_id))).scalar()
-    await session.execute(insert(orders).values(
+    statement = insert(orders).values(
         tenant_id=envelope.tenant_id, order_id=order.order_id, code=order.code, event_id=order.event_id,
-        event_title=title, buyer_email=order.buyer.email[:320], buyer_name=order.buyer.name[:200],
-        total_minor=order.total_minor, currency=order.currency, status="placed",
-    ).on_conflict_do_nothing())
+        session_id=order.session_id, placed_at=envelope.occurred_at, event_title=title,
+        buyer_email=order.buyer.email[:320], buyer_name=order.buyer.name[:200], total_minor=order.total_minor,
+        currency=order.currency, status="placed")
+    await session.execute(statement.on_conflict_do_update(  # completed seen first: only add when and which session
+        index_elements=[orders.c.tenant_id, orders.c.order_id],
+        set_={"session_id": statement.excluded.session_id, "placed_at": statement.excluded.placed_at},
+        where=orders.c.placed_at.is_(None)))
 
 
 async def record_completed_order(session, envelope: Envelope, order: OrderCompleted) -> None:

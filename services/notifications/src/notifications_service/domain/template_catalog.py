@@ -28,7 +28,7 @@ KINDS: dict[str, TemplateKind] = {k.name: k for k in (
         "total_minor": 123456, "fiscal_number": "A-00000042",
         "tickets": [{"ticket_id": "t-1", "label": "GA-1", "zone": "Pista", "qr_payload": "TQ1.example.sig"}]}),
     TemplateKind("payment_received", "A payment (or installment) was received", _COMMON | {
-        "amount_minor": 50000, "remaining_minor": 73456}),
+        "amount_minor": 50000, "remaining_minor": 73456, "method": "pagomovil"}),
     TemplateKind("installment_reminder", "An installment is due soon", _COMMON | {
         "amount_minor": 41152, "installment_number": 2, "installments_total": 3,
         "due_at": datetime(2026, 2, 1, 16, 0, tzinfo=UTC), "pay_url": "https://tickets.example.com/pay/TQ-7KX2"}),
@@ -50,7 +50,9 @@ KINDS: dict[str, TemplateKind] = {k.name: k for k in (
         "claim_url": "https://tickets.example.com/waitlist/claim/abc"}),
     TemplateKind("event_reminder", "Sent a set number of hours before the session", _COMMON | {"ticket_count": 2}),
     TemplateKind("event_changed", "The event's date, venue or details changed", _COMMON | {
-        "changes": ["Nueva fecha / new date"]}),
+        "changes": [{"what": "date", "old": _STARTS, "new": datetime(2026, 3, 22, 0, 30, tzinfo=UTC)},
+                    {"what": "venue", "old": "Poliedro de Caracas", "new": "Estadio Monumental"}],
+        "session_starts_at": datetime(2026, 3, 22, 0, 30, tzinfo=UTC), "venue_name": "Estadio Monumental"}),
     TemplateKind("event_cancelled", "The event was cancelled", _COMMON | {"total_minor": 123456}),
     TemplateKind("event_announcement", "News about an event, to buyers who accept marketing", _COMMON | {
         "headline": "¡Nueva fecha de Rock & Sol!", "message": "Abrimos una segunda función.",

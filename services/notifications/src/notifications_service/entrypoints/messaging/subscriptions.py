@@ -1,20 +1,28 @@
 """Everything notifications consumes, in one place: messages to buyers and webhooks to partners."""
 from taquilla_contracts.catalog import EventPublished, EventStatusChanged
 from taquilla_contracts.gateway import PasswordResetRequested, TenantRegistered, UserVerificationRequested
+from taquilla_contracts.inventory import WaitlistOffered
 from taquilla_contracts.orders import OrderCancelled, OrderCompleted, OrderPlaced, OrderRefunded
-from taquilla_contracts.payments import PaymentFailed
+from taquilla_contracts.payments import PaymentCaptured, PaymentFailed
 from taquilla_contracts.tickets import TicketCheckedIn, TicketsIssued, TicketTransferred
 from taquilla_messaging import Subscriptions
 
 from ...adapters.templates import TemplateRenderer
 from ...application.account_emails import queue_account_email
-from ...application.buyer_messages import queue_event_cancelled, queue_order_cancelled, queue_refund_issued
+from ...application.buyer_messages import (
+    queue_event_cancelled,
+    queue_event_changed,
+    queue_order_cancelled,
+    queue_refund_issued,
+)
+from ...application.payment_messages import queue_payment_received
 from ...application.queue_order_confirmation import queue_order_confirmation
 from ...application.queue_webhooks import queue_webhooks
 from ...application.record_event import record_published_event
 from ...application.record_order import record_completed_order, record_placed_order
 from ...application.tenants import record_tenant
 from ...application.ticket_messages import queue_ticket_transferred
+from ...application.waitlist_messages import queue_waitlist_offer
 from ...domain.webhooks import WEBHOOK_TYPE_OF
 
 
@@ -36,7 +44,8 @@ def subscriptions(settings) -> Subscriptions:
 
     @subs.on(EventPublished)
     async def _event_published(uow, envelope, published):
-        await record_published_event(uow, envelope, published)
+        changes = await record_published_event(uow, envelope, published)
+        await queue_event_changed(uow.session, envelope, published, changes, renderer, settings.default_language)
         await queue_webhooks(uow.session, envelope, WEBHOOK_TYPE_OF[envelope.type])
 
     @subs.on(EventStatusChanged)
@@ -64,6 +73,15 @@ def subscriptions(settings) -> Subscriptions:
     async def _order_refunded(uow, envelope, refunded):
         await queue_refund_issued(uow.session, envelope, refunded, renderer, settings.default_language)
         await queue_webhooks(uow.session, envelope, WEBHOOK_TYPE_OF[envelope.type])
+
+    @subs.on(PaymentCaptured)
+    async def _payment_captured(uow, envelope, captured):
+        await queue_payment_received(uow.session, envelope, captured, renderer, settings.default_language)
+
+    @subs.on(WaitlistOffered)
+    async def _waitlist_offered(uow, envelope, offered):
+        await queue_waitlist_offer(uow.session, envelope, offered, renderer, settings.default_language,
+                                   settings.waitlist_link(offered.entry_id))
 
     @subs.on(PaymentFailed)
     async def _payment_failed(uow, envelope, failed):
