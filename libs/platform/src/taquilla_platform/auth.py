@@ -36,7 +36,7 @@ class Principal:
     event_ids: frozenset[str] | None = None  # None: every event of the tenant
     scopes: frozenset[str] | None = None  # None: not an API key, the roles decide
     session_id: str | None = None
-    kind: str = "user"  # "user" or "api_key"
+    kind: str = "user"  # "user", "api_key", or "service" (one Taquilla service calling another)
 
     def may_act_on_event(self, event_id: uuid.UUID | str) -> bool:
         return self.event_ids is None or str(event_id) in self.event_ids
@@ -116,6 +116,17 @@ def current_principal(request: Request) -> Principal:
 def require_roles(principal: Principal, *roles: str) -> Principal:
     if not principal.has_any(*roles):
         raise Problem(403, "forbidden", "Not allowed", f"This needs one of the roles: {', '.join(roles)}")
+    return principal
+
+
+SERVICE = "service"
+
+
+def require_service(principal: Principal) -> Principal:
+    """Steps only another Taquilla service takes (it mints its token with the shared secret; no person,
+    device or API key holds one)."""
+    if principal.kind != SERVICE:
+        raise Problem(403, "forbidden", "Not allowed", "Only Taquilla's own services take this step")
     return principal
 
 

@@ -9,7 +9,7 @@ from taquilla_contracts import Envelope
 from taquilla_contracts.catalog import PriceStageChanged
 from taquilla_contracts.gateway import TenantRegistered
 from taquilla_contracts.inventory import HoldExpired
-from taquilla_devtools.testing import buyer, eventually, service_harness, staff
+from taquilla_devtools.testing import buyer, eventually, service, service_harness, staff
 
 
 def problem_of(response, status, type_):
@@ -71,7 +71,7 @@ async def test_100_concurrent_buyers_get_exactly_50_early_bird_prices_and_releas
 
         async def buy(hold_id):
             r = await h.client.post(url, json={"hold_id": str(hold_id), "session_id": session_id,
-                                               "lines": [{"zone_id": general, "quantity": 1}]}, headers=buyer())
+                                               "lines": [{"zone_id": general, "quantity": 1}]}, headers=service())
             assert r.status_code == 201, r.text
             return r.json()
         holds = [uuid.uuid4() for _ in range(100)]
@@ -100,7 +100,7 @@ async def test_100_concurrent_buyers_get_exactly_50_early_bird_prices_and_releas
         assert fresh.json()["lines"][0]["stage"]["name"] == "General"
 
         # a hold given up, and one expired in inventory, give their early-bird units back
-        released = await h.client.delete(f"{url}/{early_holds[0]}", headers=buyer())
+        released = await h.client.delete(f"{url}/{early_holds[0]}", headers=service())
         assert released.json()["released"] == 1
         expired = HoldExpired(hold_id=early_holds[1], order_id=None, session_id=uuid.UUID(session_id),
                               expired_at=datetime.now(UTC))
@@ -217,7 +217,7 @@ async def test_promo_code_limits_hold_under_concurrent_redemptions():
         problem_of(taken, 409, "promo-code-taken")
 
         async def redeem(code, reference, email, quantity=2):
-            return await h.client.post(f"{codes}/{code}/redemptions", headers=buyer(), json={
+            return await h.client.post(f"{codes}/{code}/redemptions", headers=service(), json={
                 "reference": reference, "buyer_email": email, "quantity": quantity})
         total = await asyncio.gather(*(redeem("five", f"order-{i}", f"b{i}@example.test") for i in range(20)))
         statuses = [r.status_code for r in total]
@@ -236,7 +236,11 @@ async def test_promo_code_limits_hold_under_concurrent_redemptions():
         listed = {c["code"]: c for c in (await h.client.get(codes, headers=staff(tenant))).json()["items"]}
         assert (listed["FIVE"]["uses"], listed["TWOEACH"]["uses"]) == (5, 2)
         winner = next(r.json() for r in total if r.status_code == 201)
-        cancelled = await h.client.delete(f"{codes}/FIVE/redemptions/{winner['reference']}", headers=buyer())
+        stolen = await h.client.delete(f"{codes}/FIVE/redemptions/{winner['reference']}", headers=buyer())
+        assert problem_of(stolen, 403, "forbidden")  # a buyer cannot give a use back (nor take one)
+        assert (await h.client.post(f"{codes}/FIVE/redemptions", headers=buyer(), json={
+            "reference": "mine", "buyer_email": "b@example.test", "quantity": 1})).status_code == 403
+        cancelled = await h.client.delete(f"{codes}/FIVE/redemptions/{winner['reference']}", headers=service())
         assert cancelled.status_code == 200
         assert (await redeem("FIVE", "late-order", "late@example.test")).status_code == 201
         problem_of(await redeem("FIVE", "later-order", "later@example.test"), 409, "promo-code-used-up")
@@ -258,7 +262,7 @@ async def test_every_price_change_is_kept_in_the_history():
         stage_url = f"/api/v1/events/{event['id']}/stages/{early['id']}"
         cheaper = await h.client.patch(stage_url, json={"price_minor": 8500}, headers=staff(tenant))
         assert cheaper.status_code == 200 and cheaper.json()["price_minor"] == 8500
-        sold = await h.client.post(f"/api/v1/events/{event['id']}/stage-allocations", headers=buyer(), json={
+        sold = await h.client.post(f"/api/v1/events/{event['id']}/stage-allocations", headers=service(), json={
             "hold_id": str(uuid.uuid4()), "session_id": event["sessions"][0]["id"],
             "lines": [{"zone_id": general, "quantity": 10}]})
         assert [(a["quantity"], a["unit_price_minor"]) for a in sold.json()["allocations"]] == [(10, 8500)]

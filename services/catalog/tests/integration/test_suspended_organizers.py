@@ -5,7 +5,7 @@ import uuid
 
 from catalog_service.adapters.tables import events
 from sqlalchemy import func, select
-from taquilla_devtools.testing import buyer, eventually, service_harness, staff
+from taquilla_devtools.testing import buyer, eventually, service, service_harness, staff
 
 from .test_events import assert_problem, create, organizer_row, publish, register_organizer, registration
 
@@ -61,12 +61,12 @@ async def test_a_suspended_organizer_leaves_the_storefront_and_comes_back_when_r
             assert_problem(await h.client.post(f"/api/v1/events/{hidden['id']}/quote", json=quote_body),
                            404, "not-found")
             refused = assert_problem(await h.client.post(f"/api/v1/events/{hidden['id']}/stage-allocations",
-                                                         json=allocation, headers=buyer()),
+                                                         json=allocation, headers=service()),
                                      409, "organizer-not-active")
             assert status in refused["detail"]
             assert_problem(await h.client.post(f"/api/v1/events/{hidden['id']}/promo-codes/GUACO10/redemptions",
                                                json={"reference": "TQ-1", "buyer_email": "ana@example.test"},
-                                               headers=buyer()), 409, "organizer-not-active")
+                                               headers=service()), 409, "organizer-not-active")
             # the organizer's staff still see their event, in the listing and on its page; it is kept
             own = await h.client.get(f"/api/v1/events/{hidden['slug']}", headers=staff(suspended))
             assert own.status_code == 200 and own.json()["id"] == hidden["id"], own.text
@@ -83,11 +83,11 @@ async def test_a_suspended_organizer_leaves_the_storefront_and_comes_back_when_r
         quote = await h.client.post(f"/api/v1/events/{hidden['id']}/quote", json=quote_body)
         assert quote.status_code == 200 and len(quote.json()["lines"]) == 1, quote.text
         allocated = await h.client.post(f"/api/v1/events/{hidden['id']}/stage-allocations", json=allocation,
-                                        headers=buyer())
+                                        headers=service())
         assert allocated.status_code == 201, allocated.text
         redeemed = await h.client.post(f"/api/v1/events/{hidden['id']}/promo-codes/GUACO10/redemptions",
                                        json={"reference": "TQ-1", "buyer_email": "ana@example.test"},
-                                       headers=buyer())
+                                       headers=service())
         assert redeemed.status_code == 201, redeemed.text
 
 
@@ -101,17 +101,17 @@ async def test_purchases_under_way_can_still_be_undone_after_a_suspension():
         assert (await h.client.post(f"/api/v1/events/{event['id']}/promo-codes", headers=staff(tenant),
                                     json={"code": "SALSA5", "kind": "percent", "value": "5"})).status_code == 201
         hold = uuid.uuid4()
-        allocated = await h.client.post(f"/api/v1/events/{event['id']}/stage-allocations", headers=buyer(), json={
+        allocated = await h.client.post(f"/api/v1/events/{event['id']}/stage-allocations", headers=service(), json={
             "hold_id": str(hold), "session_id": event["sessions"][0]["id"],
             "lines": [{"zone_id": general, "quantity": 1}]})
         assert allocated.status_code == 201, allocated.text
         redeemed = await h.client.post(f"/api/v1/events/{event['id']}/promo-codes/SALSA5/redemptions",
-                                       json={"reference": "TQ-9", "buyer_email": "ana@example.test"}, headers=buyer())
+                                       json={"reference": "TQ-9", "buyer_email": "ana@example.test"}, headers=service())
         assert redeemed.status_code == 201, redeemed.text
 
         await change_status(h, tenant, "suspended")
-        released = await h.client.delete(f"/api/v1/events/{event['id']}/stage-allocations/{hold}", headers=buyer())
+        released = await h.client.delete(f"/api/v1/events/{event['id']}/stage-allocations/{hold}", headers=service())
         assert released.status_code == 200, released.text
         cancelled = await h.client.delete(f"/api/v1/events/{event['id']}/promo-codes/SALSA5/redemptions/TQ-9",
-                                          headers=buyer())
+                                          headers=service())
         assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled", cancelled.text

@@ -60,6 +60,12 @@ def staff(tenant_id: uuid.UUID, roles: tuple[str, ...] = ("tenant_admin",)) -> d
     return {"Authorization": f"Bearer {token_for(principal)}"}
 
 
+def service(name: str = "orders") -> dict[str, str]:
+    """Headers of another Taquilla service calling (a token of kind `service`, as orders mints for catalog)."""
+    principal = Principal(uuid.uuid4(), f"{name}@taquilla.internal", frozenset(), None, kind="service")
+    return {"Authorization": f"Bearer {token_for(principal)}"}
+
+
 def buyer(user_id: uuid.UUID | None = None, email: str = "buyer@example.test") -> dict[str, str]:
     principal = Principal(user_id or uuid.uuid4(), email, frozenset({"buyer"}))
     return {"Authorization": f"Bearer {token_for(principal)}"}

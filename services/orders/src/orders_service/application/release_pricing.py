@@ -9,7 +9,7 @@ from sqlalchemy import select
 from taquilla_contracts import Envelope
 from taquilla_contracts.orders import OrderCancelled
 from taquilla_messaging import PermanentError
-from taquilla_platform.auth import Principal, TokenService
+from taquilla_platform.auth import SERVICE, Principal, TokenService
 
 from ..adapters.catalog_client import CatalogClient, CatalogRefused
 from ..adapters.tables import orders
@@ -19,7 +19,9 @@ ORDERS_SERVICE_USER = uuid.UUID("00000000-0000-7000-8000-0000000003d5")  # who t
 
 
 def service_token(settings: Settings) -> str:
-    principal = Principal(ORDERS_SERVICE_USER, "orders@taquilla.internal", frozenset(), None)
+    """Orders' own short-lived token for the catalog's purchase steps (stage allocations, promo redemptions),
+    which catalog refuses to anyone else."""
+    principal = Principal(ORDERS_SERVICE_USER, "orders@taquilla.internal", frozenset(), None, kind=SERVICE)
     return TokenService(settings.auth).issue(principal, ttl_seconds=60)[0]
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from taquilla_platform.auth import Principal, Role, current_principal
+from taquilla_platform.auth import Principal, Role, current_principal, require_service
 from taquilla_platform.problems import not_found
 
 from ...adapters.tables import promo_codes, zones
@@ -114,6 +114,7 @@ async def edit_stage(request: Request, id_or_slug: str, stage_id: uuid.UUID, bod
 async def allocate_stage_units(request: Request, id_or_slug: str, body: AllocationRequest,
                                principal: Principal = Depends(current_principal)) -> JSONResponse:
     """Lock stage prices for a hold's units (orders calls this right after Inventory.Hold); idempotent per hold."""
+    require_service(principal)  # orders takes these steps for a purchase; nobody else
     async with request.app.state.db.unit_of_work(system=True) as uow:
         event = await _selling(uow, id_or_slug, principal, statuses=frozenset({EventStatus.ON_SALE}),
                                purchase_step=True)
@@ -129,6 +130,7 @@ async def allocate_stage_units(request: Request, id_or_slug: str, body: Allocati
 @router.delete("/{id_or_slug}/stage-allocations/{hold_id}")
 async def release_stage_units(request: Request, id_or_slug: str, hold_id: uuid.UUID,
                               principal: Principal = Depends(current_principal)) -> dict:
+    require_service(principal)  # orders takes these steps for a purchase; nobody else
     async with request.app.state.db.unit_of_work(system=True) as uow:
         event = await _selling(uow, id_or_slug, principal, statuses=frozenset(EventStatus.NEXT),
                                compensation=True)
@@ -180,6 +182,7 @@ async def redeem_promo_code(request: Request, id_or_slug: str, code: str, body: 
                             principal: Principal = Depends(current_principal)) -> JSONResponse:
     """Count one use of a code for an order (orders calls this when the order is placed). A repeat for the
     same reference returns the first answer with 200; a limit reached is a 409."""
+    require_service(principal)  # orders takes these steps for a purchase; nobody else
     async with request.app.state.db.unit_of_work(system=True) as uow:
         event = await _selling(uow, id_or_slug, principal, statuses=frozenset({EventStatus.ON_SALE}),
                                purchase_step=True)
@@ -193,6 +196,7 @@ async def redeem_promo_code(request: Request, id_or_slug: str, code: str, body: 
 @router.delete("/{id_or_slug}/promo-codes/{code}/redemptions/{reference}")
 async def cancel_promo_redemption(request: Request, id_or_slug: str, code: str, reference: str,
                                   principal: Principal = Depends(current_principal)) -> dict:
+    require_service(principal)  # orders takes these steps for a purchase; nobody else
     async with request.app.state.db.unit_of_work(system=True) as uow:
         event = await _selling(uow, id_or_slug, principal, statuses=frozenset(EventStatus.NEXT),
                                compensation=True)

@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 from taquilla_platform.auth import (
     Principal,
     Role,
-    bearer_token,
     current_principal,
     require_roles,
     require_staff_of_tenant,
@@ -18,10 +17,12 @@ from taquilla_platform.idempotency import require_idempotency_key
 from taquilla_platform.problems import Problem, not_found
 from taquilla_platform.validation import normalize_national_id
 
+from ...application.cancel_order import cancel_order
 from ...application.extend_hold import extend_order_hold
 from ...application.order_history import STATUSES, OrderFilter, buyer_history, search_tenant_orders
 from ...application.place_order import PlaceOrderRequest, place_order
 from ...application.queries import find_order
+from ...application.release_pricing import service_token
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
@@ -35,7 +36,7 @@ async def create_order(request: Request, body: PlaceOrderRequest,
     require_roles(principal, Role.BUYER, *Role.STAFF)
     container = request.app.state.container
     status, answer, replayed = await place_order(container.db, container.inventory, container.catalog,
-                                                 container.settings, principal, bearer_token(request) or "", body,
+                                                 container.settings, principal, service_token(container.settings), body,
                                                  idempotency_key)
     headers = {"Location": f"/api/v1/orders/{answer['id']}"} if status == 201 else {}
     if replayed:
@@ -78,6 +79,12 @@ async def extend_hold(request: Request, order_id: uuid.UUID, principal: Principa
     container = request.app.state.container
     return await extend_order_hold(container.db, container.inventory, container.settings.holds, principal,
                                    order_id)
+
+
+@router.post("/{order_id}/cancel")
+async def cancel(request: Request, order_id: uuid.UUID, principal: Principal = Depends(current_principal)):
+    """Give up an order awaiting payment: its units go back on sale at once. Asking twice is harmless."""
+    return await cancel_order(request.app.state.db, principal, order_id)
 
 
 @router.get("")
