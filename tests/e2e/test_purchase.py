@@ -166,3 +166,36 @@ async def _trace_covers(platform, trace_id):
 
 def _text(content) -> str:
     return content.decode() if isinstance(content, bytes) else str(content)
+
+
+async def test_a_buyer_who_gives_up_releases_the_units_at_once_and_cannot_pay_any_more(platform, organizer, buyer):
+    api = platform.api
+    event = await create_event(api, organizer, capacity=10)
+    session_id = event["sessions"][0]["id"]
+    order_id = (await place_order(api, buyer, event, quantity=3)).json()["id"]
+    assert (await api.get(f"/api/v1/availability/{session_id}")).json()["zones"][0]["held"] == 3
+
+    cancelled = await api.post(f"/api/v1/orders/{order_id}/cancel", headers=buyer["headers"])
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["status"], cancelled.json()["cancel_reason"]) == ("cancelled", "buyer_cancelled")
+    again = await api.post(f"/api/v1/orders/{order_id}/cancel", headers=buyer["headers"])
+    assert again.status_code == 200 and again.json()["status"] == "cancelled"
+
+    async def released():
+        zone = (await api.get(f"/api/v1/availability/{session_id}")).json()["zones"][0]
+        return zone if (zone["available"], zone["held"]) == (10, 0) else None
+
+    await eventually(released, timeout=20)
+
+    async def payments_knows():
+        late = await api.post("/api/v1/payments", json={"order_id": order_id, "provider": "test"},
+                              headers={**buyer["headers"], "Idempotency-Key": str(uuid.uuid4())})
+        return late if late.status_code == 409 and late.json()["type"].endswith("order-cancelled") else None
+
+    await eventually(payments_knows, timeout=20)
+
+    paid = (await place_order(api, buyer, event, quantity=1)).json()["id"]
+    assert (await pay(api, buyer, paid)).status_code == 201
+    await completed(api, buyer, paid)
+    too_late = await api.post(f"/api/v1/orders/{paid}/cancel", headers=buyer["headers"])
+    assert too_late.status_code == 409 and too_late.json()["errors"][0]["field"] == "order_id"

@@ -52,6 +52,7 @@ class SagaContext:
     order: object  # the locked order row
     state: SagaState
     cause: Envelope | None  # the message being handled (None when the reconciler re-drives)
+    origin: str = "orders.reconciler"  # what moved the saga when no message did
 
     @property
     def tenant_id(self) -> uuid.UUID:
@@ -70,7 +71,7 @@ class SagaContext:
         await self.uow.session.execute(
             update(purchase_sagas).where(purchase_sagas.c.order_id == self.order.id)
             .values(state=state, step_attempts=0, updated_at=func.now()))
-        cause = self.cause.type if self.cause else "orders.reconciler"
+        cause = self.cause.type if self.cause else self.origin
         await record_transition(self.uow, self.tenant_id, self.order.id, self.state, state, cause,
                                 self.cause.id if self.cause else None, note)
         self.state = state

@@ -1,0 +1,53 @@
+"""A buyer (or the organizer's staff) gives up an order before paying: the units go back on sale.
+
+The saga moves to `cancelled`, `orders.order.cancelled` is published (payments stops taking money
+for it; orders' own handler releases the stage allocation and the promo redemption) and
+`inventory.release_hold` is sent — all in one transaction, so a crash cannot leave a cancelled order
+with its seats still held, or seats released for an order still waiting for payment. A payment that
+is captured anyway later (a slow bank transfer) is refunded automatically by the saga.
+"""
+from __future__ import annotations
+
+import uuid
+
+from taquilla_contracts.inventory import ReleaseHold
+from taquilla_contracts.orders import OrderCancelled
+from taquilla_platform.auth import Principal, Role
+from taquilla_platform.problems import Problem, not_found
+
+from ..domain.orders import SagaState
+from .queries import find_order
+from .saga import SagaContext, lock_saga
+
+BUYER_CANCELLED = "buyer_cancelled"
+
+
+def _may_cancel(principal: Principal, order) -> bool:
+    if order.buyer_user_id == principal.user_id:
+        return True
+    return (principal.has_any(*Role.STAFF) and principal.tenant_id == order.tenant_id
+            and principal.may_act_on_event(order.event_id))
+
+
+async def cancel_order(db, principal: Principal, order_id: uuid.UUID) -> dict:
+    async with db.unit_of_work(system=True) as uow:
+        state, order = await lock_saga(uow, order_id)
+        if order is None or not _may_cancel(principal, order):
+            raise not_found("Order", order_id)
+        await uow.set_tenant(order.tenant_id)
+        if state is SagaState.CANCELLED:
+            pass  # asked twice: the answer is the order as it is
+        elif state is not SagaState.AWAITING_PAYMENT:
+            raise Problem(409, "not-cancellable", "Only an order awaiting payment can be cancelled",
+                          f"Order {order.code} is {state.value}; a paid order is refunded instead "
+                          f"(POST /api/v1/orders/{order_id}/refunds)", field="order_id")
+        else:
+            ctx = SagaContext(uow, order, state, None, origin="orders.cancel_order")
+            await ctx.update_order(cancel_reason=BUYER_CANCELLED)
+            await ctx.move_to(SagaState.CANCELLED, "cancelled by the buyer" if order.buyer_user_id ==
+                              principal.user_id else f"cancelled by staff {principal.user_id}")
+            await ctx.send(OrderCancelled(order_id=order.id, code=order.code, reason=BUYER_CANCELLED))
+            await ctx.send(ReleaseHold(hold_id=order.hold_id, order_id=order.id, reason=BUYER_CANCELLED))
+            await uow.commit()
+    async with db.unit_of_work(system=True) as uow:
+        return await find_order(uow.session, order_id)
