@@ -49,7 +49,7 @@ async def platform():
                                  extra_env={"OTEL_EXPORTER_OTLP_ENDPOINT": traces.endpoint,
                                             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
                                             "OTEL_BSP_SCHEDULE_DELAY": "200"})
-            async with run_platform(layout, fresh=True):
+            async with run_platform(layout, fresh=True, discard=True):
                 async with httpx.AsyncClient(base_url=layout.url("gateway"), timeout=15) as api:
                     yield E2E(api, mailbox, traces, layout)
     finally:

@@ -398,11 +398,26 @@ def _now() -> str:
 
 @contextlib.asynccontextmanager
 async def run_platform(layout: PlatformLayout, *, fresh: bool = False, log_dir: Path | None = None,
-                       platform_class: type[Platform] = Platform, **options: Any) -> AsyncIterator[Platform]:
-    """The platform started and ready; stopped on the way out, whatever happened inside."""
+                       platform_class: type[Platform] = Platform, discard: bool = False,
+                       **options: Any) -> AsyncIterator[Platform]:
+    """The platform started and ready; stopped on the way out, whatever happened inside.
+
+    `discard=True` (tests, benchmarks) also deletes what the run left behind once it is stopped: its
+    queues and exchanges on the broker and its databases, so repeated runs do not pile them up.
+    """
     platform = platform_class(layout, fresh=fresh, log_dir=log_dir, **options)
-    await platform.start()
     try:
+        await platform.start()
         yield platform
     finally:
         await platform.stop()
+        if discard:
+            await discard_run(layout)
+
+
+async def discard_run(layout: PlatformLayout) -> None:
+    from .databases import drop_databases
+
+    with contextlib.suppress(Exception):  # a broker that is down must not hide the test's own failure
+        await reset_broker(layout)
+    await drop_databases(layout)

@@ -1,0 +1,294 @@
+"""Flash sale, end to end through the gateway: every service, PostgreSQL, RabbitMQ and Redis on this machine.
+
+    .venv/bin/python bench/flash_sale.py [--buyers 64] [--purchases 600] [--seats 20000] [--ga 30000] [--runs 3]
+
+Starts the whole platform (fresh databases, its own broker namespace, dropped afterwards) as
+`./taquilla up` would, creates an organizer and one event with a numbered zone of `--seats` seats
+and a general-admission zone of `--ga` units, and puts it on sale. `--buyers` buyers register and
+sign in; then each, in a loop until `--purchases` orders were placed in all, places an order through
+the gateway (as a different fan each time: `--purchases` fans registered beforehand, because a fan
+may only buy the event's per-order maximum in a session) (general admission, 1-4 units; with `--seat-share` > 0 some orders take the numbered
+zone's best available seats, if orders accepts that line), pays with the test provider and waits
+until the order is completed (its tickets issued).
+
+Prints, per run: completed purchases/s (from the first order to the last completion), p50/p95/p99
+of order placement (POST /orders) and of pay-to-tickets (POST /payments until the order shows its
+tickets), failures by reason, and the audit after the drain, read from the service databases:
+oversold units (a unit sold to two orders, or sold units that no completed order accounts for),
+completed orders without exactly one invoice or with a ticket count unlike their unit count, fiscal
+numbers not exactly 1..N, orders left in a non-final state. Writes bench/results/flash-sale-<time>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+from taquilla_devtools.platform import run_platform
+from taquilla_devtools.services import DEMO_ADMIN
+from taquilla_devtools.testing import free_platform_ports, retry_while, test_layout
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PASSWORD = "flash-sale-buyer-2026"
+FINAL = ("completed", "cancelled", "refunded")
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def sign_in(api: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
+    response = await api.post("/api/v1/auth/token", json={"email": email, "password": password})
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def set_up_event(api: httpx.AsyncClient, args) -> tuple[dict, dict]:
+    admin = await sign_in(api, *DEMO_ADMIN)
+    slug = f"flash-{uuid.uuid4().hex[:8]}"
+    email, password = f"admin@{slug}.example.com", "flash-organizer-2026"
+    tenant = await api.post("/api/v1/tenants", headers=admin, json={
+        "name": "Producciones Flash", "slug": slug, "legal_name": "Producciones Flash C.A.", "tax_id": "J-41000000-0",
+        "country": "VE", "currency": "USD", "time_zone": "America/Caracas", "city": "Caracas",
+        "admin": {"email": email, "password": password, "name": "Flora Flash"}})
+    tenant.raise_for_status()
+    organizer = {"tenant_id": tenant.json()["id"], "headers": await sign_in(api, email, password)}
+    rows = max(1, args.seats // 200)
+    zones = [{"name": "General", "kind": "general", "capacity": args.ga, "price_minor": 2500}]
+    if args.seats:
+        zones.append({"name": "Platea", "kind": "numbered", "price_minor": 6000,
+                      "layout": {"rows": rows, "seats_per_row": args.seats // rows, "prefix": "P"}})
+    created = await api.post("/api/v1/events", headers=organizer["headers"], json={
+        "title": "Gran Concierto (venta flash)", "venue_name": "Estadio", "city": "Caracas",
+        "time_zone": "America/Caracas", "starts_at": (datetime.now(UTC) + timedelta(days=60)).isoformat(),
+        "currency": "USD", "hold_ttl_seconds": 600, "max_tickets_per_order": 6, "zones": zones})
+    if created.status_code != 201:
+        sys.exit(f"creating the event failed: {created.status_code} {created.text}")
+    event = created.json()
+    published = await retry_while(lambda: api.post(f"/api/v1/events/{event['id']}/publish",
+                                                   headers=organizer["headers"]), statuses=(409,), timeout=120)
+    if published.status_code != 200:
+        sys.exit(f"publishing the event failed: {published.status_code} {published.text}")
+    return organizer, event
+
+
+async def new_buyers(api: httpx.AsyncClient, n: int) -> list[dict]:
+    async def one(i: int) -> dict:
+        email = f"fan-{i}-{uuid.uuid4().hex[:6]}@example.com"
+        registered = await api.post("/api/v1/auth/register",
+                                    json={"email": email, "password": PASSWORD, "name": f"Fan {i}"})
+        registered.raise_for_status()
+        return {"email": email, "headers": await sign_in(api, email, PASSWORD)}
+
+    buyers = []
+    for start in range(0, n, 16):  # Argon2 is meant to be slow: sign the buyers in 16 at a time
+        buyers += await asyncio.gather(*(one(i) for i in range(start, min(n, start + 16))))
+    return buyers
+
+
+def order_lines(event: dict, rng: random.Random, seat_share: float) -> list[dict]:
+    zones = {z["kind"]: z for z in event["zones"]}
+    quantity = rng.randint(1, 4)
+    if "numbered" in zones and rng.random() < seat_share:
+        return [{"zone_id": zones["numbered"]["id"], "quantity": quantity, "best_available": True}]
+    return [{"zone_id": zones["general"]["id"], "quantity": quantity}]
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.placement: list[float] = []
+        self.pay_to_tickets: list[float] = []
+        self.failures: Counter[str] = Counter()
+        self.completed = 0
+        self.first_order = self.last_completion = None
+
+
+async def buyer_loop(api, fans: list[dict], event: dict, stats: Stats, rng: random.Random,
+                     seat_share: float) -> None:
+    while fans:
+        buyer = fans.pop()
+        body = {"event_id": event["id"], "session_id": event["sessions"][0]["id"],
+                "lines": order_lines(event, rng, seat_share),
+                "buyer": {"name": "Fan Flash", "email": buyer["email"]}}
+        started = time.perf_counter()
+        stats.first_order = stats.first_order or started
+        placed = await api.post("/api/v1/orders", json=body,
+                                headers={**buyer["headers"], "Idempotency-Key": str(uuid.uuid4())})
+        stats.placement.append(time.perf_counter() - started)
+        if placed.status_code != 201:
+            stats.failures[f"place {placed.status_code} {_slug(placed)}"] += 1
+            continue
+        order_id = placed.json()["id"]
+        paying = time.perf_counter()
+        paid = await api.post("/api/v1/payments", json={"order_id": order_id, "provider": "test",
+                                                          "outcome": "succeed"},
+                              headers={**buyer["headers"], "Idempotency-Key": str(uuid.uuid4())})
+        if paid.status_code != 201:
+            stats.failures[f"pay {paid.status_code} {_slug(paid)}"] += 1
+            continue
+        status = await _until_final(api, buyer, order_id)
+        if status != "completed":
+            stats.failures[f"order {status}"] += 1
+            continue
+        stats.pay_to_tickets.append(time.perf_counter() - paying)
+        stats.completed += 1
+        stats.last_completion = time.perf_counter()
+
+
+async def _until_final(api, buyer, order_id: str, timeout: float = 120) -> str:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        response = await api.get(f"/api/v1/orders/{order_id}", headers=buyer["headers"])
+        if response.status_code == 200 and response.json()["status"] in (*FINAL, "refund_required"):
+            return response.json()["status"]
+        await asyncio.sleep(0.2)
+    return "not final after 120 s"
+
+
+def _slug(response: httpx.Response) -> str:
+    try:
+        return response.json().get("type", "").rsplit("/", 1)[-1]
+    except ValueError:
+        return ""
+
+
+async def _scoped(layout, service: str, tenant: str, query: str, *params):
+    conn = await asyncpg.connect(user=layout.db_app_role, host=layout.db_host, port=layout.db_port,
+                                 database=layout.database(service))
+    try:
+        async with conn.transaction():
+            await conn.execute("SELECT set_config('app.tenant_id', $1, true)", tenant)
+            return await conn.fetch(query, *params)
+    finally:
+        await conn.close()
+
+
+async def audit(layout, tenant: str, session_id: str) -> dict:
+    """What the databases say after the drain, independent of what the clients saw."""
+    deadline = time.perf_counter() + 120
+    while True:
+        states = Counter({r["state"]: r["n"] for r in await _scoped(
+            layout, "orders", tenant, "SELECT state, count(*) AS n FROM purchase_sagas GROUP BY state")})
+        open_states = {s: n for s, n in states.items() if s not in FINAL and s != "awaiting_payment"}
+        if not open_states or time.perf_counter() > deadline:
+            break
+        await asyncio.sleep(1)
+    completed = await _scoped(layout, "orders", tenant,
+                              "SELECT o.id, o.hold_id, jsonb_array_length(coalesce(o.units, '[]')) AS units, "
+                              "jsonb_array_length(coalesce(o.tickets, '[]')) AS tickets FROM orders o "
+                              "JOIN purchase_sagas s ON s.order_id = o.id WHERE s.state = 'completed'")
+    sold = await _scoped(layout, "inventory", tenant,
+                         "SELECT id, hold_id FROM sellable_units WHERE session_id = $1::uuid AND status = 'sold'",
+                         session_id)
+    completed_holds = {str(r["hold_id"]): r["units"] for r in completed}
+    sold_by_hold = Counter(str(r["hold_id"]) for r in sold)
+    invoices = await _scoped(layout, "fiscal", tenant,
+                             "SELECT order_id, number FROM fiscal_documents WHERE document_type = 'invoice'")
+    per_order = Counter(str(r["order_id"]) for r in invoices)
+    tickets = await _scoped(layout, "tickets", tenant, "SELECT order_id, unit_id FROM tickets")
+    tickets_per_order = Counter(str(r["order_id"]) for r in tickets)
+    numbers = sorted(r["number"] for r in invoices)
+    return {
+        "orders_by_state": dict(states),
+        "stuck_orders": sum(open_states.values()),
+        "sold_units": len(sold),
+        "oversold_units": sum(1 for hold, n in sold_by_hold.items() if n != completed_holds.get(hold)),
+        "units_of_completed_orders": sum(completed_holds.values()),
+        "orders_without_one_invoice": sum(1 for r in completed if per_order[str(r["id"])] != 1),
+        "orders_with_wrong_ticket_count": sum(1 for r in completed
+                                              if tickets_per_order[str(r["id"])] != r["units"]),
+        "duplicate_ticket_units": len(tickets) - len({r["unit_id"] for r in tickets}),
+        "fiscal_numbers_gap_free": numbers == list(range(1, len(numbers) + 1)),
+    }
+
+
+async def one_run(args, run: int) -> dict:
+    http_base, grpc_port = free_platform_ports()
+    layout = test_layout(f"flash{run}{uuid.uuid4().hex[:4]}", http_base_port=http_base, grpc_port=grpc_port,
+                         extra_env={"GATEWAY_LIMITS__PER_IP": "10000000", "GATEWAY_LIMITS__PER_USER": "10000000"})
+    async with run_platform(layout, fresh=True, discard=True):
+        limits = httpx.Limits(max_connections=args.buyers + 8, max_keepalive_connections=args.buyers + 8)
+        async with httpx.AsyncClient(base_url=layout.url("gateway"), timeout=60, limits=limits) as api:
+            organizer, event = await set_up_event(api, args)
+            buyers = await new_buyers(api, args.purchases + 1)
+            await retry_while(lambda: api.post("/api/v1/orders", json={  # until orders knows the event
+                "event_id": event["id"], "session_id": event["sessions"][0]["id"], "lines": [
+                    {"zone_id": event["zones"][0]["id"], "quantity": 1}],
+                "buyer": {"name": "Warm Up", "email": buyers[0]["email"]}},
+                headers={**buyers[0]["headers"], "Idempotency-Key": str(uuid.uuid4())}), statuses=(422,), timeout=60)
+            fans, stats = buyers[1:], Stats()
+            rng = random.Random(run)
+            await asyncio.gather(*(buyer_loop(api, fans, event, stats, random.Random(rng.random()), args.seat_share)
+                                   for _ in range(args.buyers)))
+            checked = await audit(layout, organizer["tenant_id"], event["sessions"][0]["id"])
+    elapsed = (stats.last_completion or time.perf_counter()) - (stats.first_order or time.perf_counter())
+    ms = [v * 1000 for v in stats.placement]
+    paid_ms = [v * 1000 for v in stats.pay_to_tickets]
+    return {
+        "completed_purchases": stats.completed, "seconds": round(elapsed, 2),
+        "completed_per_second": round(stats.completed / elapsed, 2) if elapsed > 0 else 0.0,
+        "placement_ms": {p: round(percentile(ms, q), 1) for p, q in (("p50", 50), ("p95", 95), ("p99", 99))},
+        "pay_to_tickets_ms": {p: round(percentile(paid_ms, q), 1) for p, q in
+                              (("p50", 50), ("p95", 95), ("p99", 99))},
+        "failures": dict(stats.failures), "audit": checked,
+    }
+
+
+def summary(runs: list[dict]) -> dict:
+    def spread(values):
+        return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+    return {"completed_per_second": spread([r["completed_per_second"] for r in runs]),
+            "placement_p99_ms": spread([r["placement_ms"]["p99"] for r in runs]),
+            "pay_to_tickets_p99_ms": spread([r["pay_to_tickets_ms"]["p99"] for r in runs])}
+
+
+def audit_ok(run: dict) -> bool:
+    a = run["audit"]
+    return (a["oversold_units"] == 0 and a["orders_without_one_invoice"] == 0 and a["stuck_orders"] == 0
+            and a["orders_with_wrong_ticket_count"] == 0 and a["duplicate_ticket_units"] == 0
+            and a["fiscal_numbers_gap_free"])
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--buyers", type=int, default=64)
+    parser.add_argument("--purchases", type=int, default=600)
+    parser.add_argument("--seats", type=int, default=20000)
+    parser.add_argument("--ga", type=int, default=30000)
+    parser.add_argument("--seat-share", type=float, default=0.0,
+                        help="share of orders asking for best-available numbered seats (0 = GA only)")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    runs = []
+    for run in range(args.runs):
+        result = await one_run(args, run)
+        runs.append(result)
+        print(json.dumps({"run": run + 1, **result}, indent=2), flush=True)
+    report = {"benchmark": "flash_sale", "arguments": vars(args), "machine": {"cpus": os.cpu_count(),
+              "load_average": os.getloadavg()}, "at": datetime.now(UTC).isoformat(), "runs": runs,
+              "summary": summary(runs)}
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"flash-sale-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report["summary"], indent=2))
+    print(f"written to {path}")
+    return 0 if all(audit_ok(r) for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
