@@ -28,34 +28,28 @@ async def record_order_placed(uow, envelope: Envelope, event: OrderPlaced) -> No
     )
 
 
-async def record_order_cancelled(uow, envelope: Envelope, event: OrderCancelled) -> None:
-    session = uow.session
-    cancelled = await session.execute(
+async def _change_awaiting_order(session, order_id, what: str, **values) -> None:
+    """Apply a change to an order still awaiting payment; one payments has not heard of yet is retried
+    (its placement is still on the way), one already paid or cancelled is left as it is."""
+    changed = await session.execute(
         update(payable_orders)
-        .where(payable_orders.c.order_id == event.order_id,
+        .where(payable_orders.c.order_id == order_id,
                payable_orders.c.status == OrderStatus.AWAITING_PAYMENT.value)
-        .values(status=OrderStatus.CANCELLED.value, cancellation_reason=event.reason,
-                cancelled_at=envelope.occurred_at)
-    )
-    if cancelled.rowcount:
+        .values(**values))
+    if changed.rowcount:
         return
     known = (await session.execute(
-        select(payable_orders.c.order_id).where(payable_orders.c.order_id == event.order_id)
-    )).first()
+        select(payable_orders.c.order_id).where(payable_orders.c.order_id == order_id))).first()
     if known is None:
-        raise OrderNotKnownYet(f"order {event.order_id} was cancelled before payments heard it was placed")
+        raise OrderNotKnownYet(f"order {order_id} was {what} before payments heard it was placed")
+
+
+async def record_order_cancelled(uow, envelope: Envelope, event: OrderCancelled) -> None:
+    await _change_awaiting_order(uow.session, event.order_id, "cancelled", status=OrderStatus.CANCELLED.value,
+                                 cancellation_reason=event.reason, cancelled_at=envelope.occurred_at)
 
 
 async def record_hold_extended(uow, envelope: Envelope, event: OrderHoldExtended) -> None:
     """The buyer got more time: payments accepts their payment until the new end of the hold."""
-    extended = await uow.session.execute(
-        update(payable_orders)
-        .where(payable_orders.c.order_id == event.order_id,
-               payable_orders.c.status == OrderStatus.AWAITING_PAYMENT.value)
-        .values(hold_expires_at=func.greatest(payable_orders.c.hold_expires_at, event.hold_expires_at)))
-    if extended.rowcount:
-        return
-    known = (await uow.session.execute(
-        select(payable_orders.c.order_id).where(payable_orders.c.order_id == event.order_id))).first()
-    if known is None:
-        raise OrderNotKnownYet(f"order {event.order_id} was extended before payments heard it was placed")
+    await _change_awaiting_order(uow.session, event.order_id, "extended", hold_expires_at=func.greatest(
+        payable_orders.c.hold_expires_at, event.hold_expires_at))
