@@ -37,6 +37,7 @@ class Principal:
     scopes: frozenset[str] | None = None  # None: not an API key, the roles decide
     session_id: str | None = None
     kind: str = "user"  # "user", "api_key", or "service" (one Taquilla service calling another)
+    time_zone: str | None = None  # the tenant's IANA time zone, for reports' day boundaries
 
     def may_act_on_event(self, event_id: uuid.UUID | str) -> bool:
         return self.event_ids is None or str(event_id) in self.event_ids
@@ -72,6 +73,8 @@ class TokenService:
             claims["sid"] = principal.session_id
         if principal.kind != "user":
             claims["knd"] = principal.kind
+        if principal.time_zone is not None:
+            claims["tz"] = principal.time_zone
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM), ttl
 
     def verify(self, token: str) -> Principal:
@@ -91,6 +94,7 @@ class TokenService:
             scopes=frozenset(claims["scp"]) if isinstance(claims.get("scp"), list) else None,
             session_id=claims.get("sid"),
             kind=claims.get("knd", "user"),
+            time_zone=claims.get("tz") if isinstance(claims.get("tz"), str) else None,
         )
 
 

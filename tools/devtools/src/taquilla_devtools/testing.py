@@ -55,8 +55,11 @@ def token_for(principal: Principal) -> str:
     return TokenService(AuthSettings(jwt_secret=DEV_JWT_SECRET)).issue(principal)[0]
 
 
-def staff(tenant_id: uuid.UUID, roles: tuple[str, ...] = ("tenant_admin",)) -> dict[str, str]:
-    principal = Principal(uuid.uuid4(), "staff@example.test", frozenset(roles), tenant_id)
+def staff(tenant_id: uuid.UUID, roles: tuple[str, ...] = ("tenant_admin",), *, time_zone: str | None = None,
+          event_ids: frozenset[str] | None = None, user_id: uuid.UUID | None = None) -> dict[str, str]:
+    """Headers of an organizer's staff member (the gateway puts the organizer's time zone in the token)."""
+    principal = Principal(user_id or uuid.uuid4(), "staff@example.test", frozenset(roles), tenant_id,
+                          event_ids=event_ids, time_zone=time_zone)
     return {"Authorization": f"Bearer {token_for(principal)}"}
 
 

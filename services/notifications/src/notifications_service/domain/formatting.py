@@ -4,13 +4,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-# ISO 4217 minor-unit exponents that are not 2 (the default).
-_EXPONENTS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0, "RWF": 0,
-    "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-    "CLF": 4, "UYW": 4,
-}
+from taquilla_platform.money import currency_exponent
+
 _SEPARATORS = {"es": (".", ","), "en": (",", ".")}  # (thousands, decimal)
 
 _MONTHS = {
@@ -23,10 +18,6 @@ _WEEKDAYS = {
     "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
-
-
-def currency_exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency.upper(), 2)
 
 
 def format_money(amount_minor: int, currency: str, language: str = "es") -> str:
