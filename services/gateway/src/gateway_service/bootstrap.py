@@ -27,6 +27,7 @@ from .config import Settings
 from .entrypoints.http.docs import install_public_docs
 from .entrypoints.http.edge import install_edge
 from .entrypoints.http.proxy import proxy_router
+from .entrypoints.http.reports import reports_router
 from .entrypoints.http.routes import router
 
 
@@ -78,7 +79,7 @@ SERVICE = GatewayDefinition(
     name="gateway",
     root=Path(__file__).resolve().parents[2],
     settings=Settings,
-    routers=[router, proxy_router()],  # the gateway's own paths first, then the forwarded ones
+    routers=[router, reports_router, proxy_router()],  # the gateway's own paths first, then the forwarded ones
     bus=lambda settings, db: messaging_runtime("gateway", settings, db, bus_tables),
     resources=gateway_resources,
     after_migrate=ensure_platform_admin,

@@ -37,6 +37,7 @@ class ProxySettings(BaseModel):
     max_body_bytes: int = Field(1_048_576, ge=1)  # larger request bodies are refused with a 413
     openapi_timeout_seconds: float = Field(2.0, gt=0)
     openapi_cache_seconds: float = Field(30.0, ge=0)
+    report_timeout_seconds: float = Field(15.0, gt=0)  # each service's part of a composed report
 
 
 class SessionSettings(BaseModel):

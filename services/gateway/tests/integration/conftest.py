@@ -14,7 +14,7 @@ import pytest
 import redis.asyncio as redis
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 from taquilla_devtools.testing import Harness, service_harness
 
@@ -121,10 +121,27 @@ class Tenant(BaseModel):  # same name as one of the gateway's schemas, different
 class FakeUpstream:
     url: str
     calls: list[dict[str, Any]] = field(default_factory=list)
+    # the streamed download sends its first rows, then waits for this before sending the rest
+    release_download: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-def echo_app(calls: list[dict[str, Any]]) -> FastAPI:
+DOWNLOAD_HEAD = b"code,total\r\n" + b"".join(b"T-%05d,100\r\n" % i for i in range(1000))
+DOWNLOAD_TAIL = b"".join(b"T-%05d,100\r\n" % i for i in range(1000, 3000))
+
+
+def echo_app(calls: list[dict[str, Any]], release_download: asyncio.Event | None = None) -> FastAPI:
     app = FastAPI(title="fake catalog", openapi_url="/internal/openapi.json", docs_url=None, redoc_url=None)
+
+    @app.get("/api/v1/events/sales.csv", include_in_schema=False)
+    async def download() -> StreamingResponse:
+        async def chunks():
+            yield DOWNLOAD_HEAD
+            if release_download is not None:
+                await release_download.wait()
+            yield DOWNLOAD_TAIL
+
+        return StreamingResponse(chunks(), media_type="text/csv",
+                                 headers={"Content-Disposition": 'attachment; filename="sales.csv"'})
 
     @app.get("/api/v1/events/slow", include_in_schema=False)
     async def slow() -> dict:
@@ -162,17 +179,19 @@ class _QuietServer(uvicorn.Server):
 async def fake_upstream() -> AsyncIterator[FakeUpstream]:
     """A real HTTP server on a free port that echoes what it receives under /api/v1."""
     calls: list[dict[str, Any]] = []
+    release_download = asyncio.Event()
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = _QuietServer(uvicorn.Config(echo_app(calls), log_config=None, access_log=False, lifespan="off"))
+    server = _QuietServer(uvicorn.Config(echo_app(calls, release_download), log_config=None, access_log=False,
+                                         lifespan="off"))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         assert not serving.done(), "the fake upstream did not start"
         await asyncio.sleep(0.01)
     try:
-        yield FakeUpstream(f"http://127.0.0.1:{port}", calls)
+        yield FakeUpstream(f"http://127.0.0.1:{port}", calls, release_download)
     finally:
         server.should_exit = True
         await serving

@@ -32,6 +32,7 @@ async def test_a_key_with_the_scope_reaches_the_service_as_its_organizer_and_one
         principal = gw.h.container.tokens.verify(authorization.removeprefix("Bearer "))
         assert str(principal.tenant_id) == tenant_id and principal.kind == "api_key"
         assert principal.scopes == {"events:write", "orders:read"}
+        assert principal.time_zone == "America/Caracas"  # the organizer's, for reports
         assert (await gw.client.get("/api/v1/events", headers={"X-API-Key": key})).status_code == 200  # write ⊇ read
         assert (await gw.client.get("/api/v1/orders", headers={"X-API-Key": key})).status_code == 200
 

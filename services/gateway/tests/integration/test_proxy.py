@@ -1,4 +1,5 @@
 """The gateway forwards public paths to the service that owns them, and answers for them when it cannot."""
+import asyncio
 import uuid
 
 from taquilla_devtools.testing import buyer
@@ -110,3 +111,40 @@ async def test_a_token_from_the_gateway_is_forwarded_for_the_service_to_check(ga
                                        headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200
         assert response.json()["headers"]["authorization"] == f"Bearer {token}"
+
+
+async def test_a_download_is_passed_on_as_it_comes_not_held_until_the_service_finishes(gateway, fake_upstream):
+    from .conftest import DOWNLOAD_HEAD, DOWNLOAD_TAIL
+
+    async with gateway(catalog=fake_upstream.url) as gw:
+        app = gw.client._transport.app  # driven at the ASGI level: the test client would wait for the whole body
+        sent: asyncio.Queue = asyncio.Queue()
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                 "scheme": "http", "path": "/api/v1/events/sales.csv", "raw_path": b"/api/v1/events/sales.csv",
+                 "query_string": b"", "root_path": "", "headers": [(b"host", b"testserver")],
+                 "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+        requested = iter([{"type": "http.request", "body": b"", "more_body": False}])
+
+        async def receive():
+            try:
+                return next(requested)
+            except StopIteration:
+                await asyncio.Event().wait()  # the client never disconnects mid-test
+
+        handling = asyncio.create_task(app(scope, receive, sent.put))
+        start = await asyncio.wait_for(sent.get(), 10)
+        assert start["status"] == 200
+        headers = dict(start["headers"])
+        assert headers[b"content-disposition"] == b'attachment; filename="sales.csv"'
+        received = b""
+        while len(received) < len(DOWNLOAD_HEAD):  # the first rows arrive while the service is still writing
+            received += (await asyncio.wait_for(sent.get(), 10))["body"]
+        assert received == DOWNLOAD_HEAD
+        fake_upstream.release_download.set()
+        while True:
+            message = await asyncio.wait_for(sent.get(), 10)
+            received += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        await handling
+        assert received == DOWNLOAD_HEAD + DOWNLOAD_TAIL

@@ -28,6 +28,9 @@ async def test_a_platform_admin_registers_an_organizer_whose_admin_then_signs_in
         assert grant["roles"] == ["tenant_admin"]
         principal = gw.h.container.tokens.verify(grant["access_token"])
         assert principal.tenant_id == uuid.UUID(tenant["id"]) and principal.roles == {"tenant_admin"}
+        assert principal.time_zone == "America/Bogota"  # every service's reports cut days in the organizer's zone
+        refreshed = (await gw.client.post("/api/v1/auth/refresh", json={"refresh_token": grant["refresh_token"]}))
+        assert gw.h.container.tokens.verify(refreshed.json()["access_token"]).time_zone == "America/Bogota"
 
         staff = {"Authorization": f"Bearer {grant['access_token']}"}
         read = await gw.client.get(f"/api/v1/tenants/{tenant['id']}", headers=staff)

@@ -4,6 +4,7 @@ The trace context is added by the httpx instrumentation (taquilla_platform.telem
 """
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,9 @@ class UpstreamResponse:
     status_code: int
     headers: httpx.Headers
     content: bytes
+    # an answer of unknown length (a streamed export) is passed on as it comes, never held whole
+    chunks: AsyncIterator[bytes] | None = None
+    close: Callable[[], Awaitable[None]] | None = None
 
 
 def http_client(settings: ProxySettings) -> httpx.AsyncClient:
@@ -47,6 +51,14 @@ def http_client(settings: ProxySettings) -> httpx.AsyncClient:
         follow_redirects=False,  # a redirect is the caller's to follow
         trust_env=False,  # service-to-service calls never go through an environment proxy
     )
+
+
+def _upstream_error(upstream: str, exc: httpx.TransportError) -> UpstreamError:
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return UpstreamUnavailable(upstream, type(exc).__name__)
+    if isinstance(exc, httpx.TimeoutException):
+        return UpstreamTimeout(upstream, type(exc).__name__)
+    return UpstreamBroken(upstream, type(exc).__name__)
 
 
 class UpstreamClient:
@@ -63,20 +75,26 @@ class UpstreamClient:
         request = self.client.build_request(method, self.url(upstream, raw_path, query), headers=headers,
                                             content=body)
         try:
-            response = await self.client.send(request)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise UpstreamUnavailable(upstream, type(exc).__name__) from exc
-        except httpx.TimeoutException as exc:
-            raise UpstreamTimeout(upstream, type(exc).__name__) from exc
+            response = await self.client.send(request, stream=True)
         except httpx.TransportError as exc:
-            raise UpstreamBroken(upstream, type(exc).__name__) from exc
+            raise _upstream_error(upstream, exc) from exc
+        if response.status_code == 200 and "content-length" not in response.headers:
+            return UpstreamResponse(response.status_code, response.headers, b"",
+                                    chunks=response.aiter_raw(), close=response.aclose)
+        try:
+            await response.aread()
+        except httpx.TransportError as exc:
+            raise _upstream_error(upstream, exc) from exc
+        finally:
+            await response.aclose()
         return UpstreamResponse(response.status_code, response.headers, response.content)
 
-    async def fetch_json(self, upstream: str, path: str, *, timeout: float) -> Any:
-        """GET a JSON document; any failure is an UpstreamError."""
+    async def fetch_json(self, upstream: str, path: str, *, timeout: float, params: dict[str, str] | None = None,
+                         headers: dict[str, str] | None = None) -> Any:
+        """GET a JSON document; any failure (an error status too) is an UpstreamError."""
         try:
-            response = await self.client.get(self.url(upstream, path.encode()), timeout=timeout,
-                                             headers={"accept": "application/json"})
+            response = await self.client.get(self.url(upstream, path.encode()), timeout=timeout, params=params,
+                                             headers={"accept": "application/json", **(headers or {})})
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPError, ValueError) as exc:

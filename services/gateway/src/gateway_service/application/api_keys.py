@@ -13,7 +13,7 @@ from taquilla_platform.auth import Principal, Role
 from taquilla_platform.database import Database
 from taquilla_platform.problems import Problem, not_found
 
-from ..adapters.tables import api_keys
+from ..adapters.tables import api_keys, tenants
 from ..domain.identity import clean_name
 from ..domain.scopes import allows, check_scopes, scope_needed
 from .access import API_KEY, AccessGuard
@@ -106,7 +106,9 @@ class ApiKeyAuthenticator:
             raise invalid_api_key()
         now = datetime.now(UTC)
         async with self.db.unit_of_work(system=True) as uow:  # the key tells which organizer it belongs to
-            row = (await uow.session.execute(select(api_keys).where(api_keys.c.key_hash == key_digest(key)))).first()
+            row = (await uow.session.execute(
+                select(api_keys, tenants.c.time_zone).join(tenants, tenants.c.id == api_keys.c.tenant_id)
+                .where(api_keys.c.key_hash == key_digest(key)))).first()
             if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
                 raise invalid_api_key()
             await uow.session.execute(update(api_keys).where(
@@ -122,4 +124,4 @@ class ApiKeyAuthenticator:
                           f"This request needs the scope {needed}; the key has {', '.join(sorted(granted))}",
                           field="X-API-Key", required_scope=needed)
         return Principal(row.id, f"api-key+{row.prefix}@keys.taquilla", frozenset({Role.EVENT_OPERATOR}),
-                         row.tenant_id, scopes=granted, kind=API_KEY)
+                         row.tenant_id, scopes=granted, kind=API_KEY, time_zone=row.time_zone)

@@ -17,7 +17,7 @@ from ..domain.tenants import ACTIVE
 from .access import TWO_FACTOR_SETUP, tenant_not_active
 from .accounts import find_user_by_email
 from .rate_limits import RateLimiter
-from .sessions import Sessions, event_limit, tenant_roles
+from .sessions import Sessions, event_limit, tenant_roles, tenant_time_zone
 from .two_factor import SecretBox, accept_second_factor, code_invalid, code_required
 
 
@@ -76,7 +76,8 @@ async def sign_in(db: Database, passwords: Passwords, tokens: TokenService, cred
         await uow.commit()
     await limiter.sign_in_succeeded(email)
     return await sessions.start(Principal(user.id, user.email, frozenset(roles), tenant_id,
-                                          event_ids=event_limit(rows, tenant_id)))
+                                          event_ids=event_limit(rows, tenant_id),
+                                          time_zone=tenant_time_zone(rows, tenant_id)))
 
 
 def _two_factor_required(rows, tenant_id: uuid.UUID | None, roles: set[str]) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 from taquilla_platform.auth import bearer_token
 from taquilla_platform.problems import Problem
 
@@ -67,8 +69,11 @@ async def forward_request(request: Request, upstream: str) -> Response:
     except UpstreamBroken as exc:
         raise Problem(502, "upstream-error", "Bad answer from a service",
                       f"The {upstream} service gave no valid answer", upstream=upstream, headers=echo) from exc
-    return Response(answer.content, status_code=answer.status_code,
-                    headers=returned_response_headers(answer.headers) | echo)
+    headers = returned_response_headers(answer.headers) | echo
+    if answer.chunks is not None:  # a download of unknown length: passed on chunk by chunk
+        return StreamingResponse(answer.chunks, status_code=answer.status_code, headers=headers,
+                                 background=BackgroundTask(answer.close))
+    return Response(answer.content, status_code=answer.status_code, headers=headers)
 
 
 async def _caller_token(request: Request, container) -> str | None:
