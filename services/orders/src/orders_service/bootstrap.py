@@ -10,6 +10,7 @@ from .adapters.inventory_client import InventoryClient
 from .adapters.tables import bus as bus_tables
 from .config import Settings
 from .entrypoints.http.refund_routes import router as refund_router
+from .entrypoints.http.report_routes import router as report_router
 from .entrypoints.http.routes import router
 from .entrypoints.messaging.subscriptions import subscriptions
 from .jobs.reconciler import run_reconciler
@@ -33,7 +34,7 @@ SERVICE = ServiceDefinition(
     name="orders",
     root=Path(__file__).resolve().parents[2],
     settings=Settings,
-    routers=[router, refund_router],
+    routers=[report_router, router, refund_router],  # reports before /{order_id}
     bus=lambda settings, db: messaging_runtime("orders", settings, db, bus_tables, subscriptions(settings)),
     jobs=[run_reconciler],
     resources=inventory_channel,

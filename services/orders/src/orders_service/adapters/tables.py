@@ -59,6 +59,10 @@ orders = Table(
     Column("cancel_reason", String(60)),
     Column("refunded_minor", BigInteger, nullable=False, server_default="0"),  # completed refunds so far
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("channel", String(10), nullable=False, server_default="online"),  # online | cashier | api
+    Column("placed_by", UUID(as_uuid=True)),  # the staff member (or API key) who placed it; None for buyers
+    Column("placed_by_email", String(254)),
+    Column("paid_at", DateTime(timezone=True)),  # the payment's capture: when a sale counts in reports
     UniqueConstraint("tenant_id", "code"),
     Index("orders_buyer", "buyer_user_id", "created_at"),
 )
@@ -66,6 +70,7 @@ orders = Table(
 Index("orders_tenant_created", orders.c.tenant_id, orders.c.created_at.desc(), orders.c.id.desc())
 Index("orders_tenant_buyer_email", orders.c.tenant_id, func.lower(orders.c.buyer["email"].astext))
 Index("orders_tenant_national_id", orders.c.tenant_id, orders.c.buyer["national_id"].astext)
+Index("orders_tenant_paid", orders.c.tenant_id, orders.c.paid_at, orders.c.id, postgresql_where=orders.c.paid_at.isnot(None))
 
 purchase_sagas = Table(
     "purchase_sagas", metadata,
@@ -91,6 +96,7 @@ saga_transitions = Table(
     Column("note", Text),
     Column("occurred_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+Index("saga_transitions_tenant_occurred", saga_transitions.c.tenant_id, saga_transitions.c.occurred_at.desc())
 
 # Money given back for some or all of an order's tickets (or all of a payment that could not become an
 # order). One row per refund, its id the idempotency key in payments, fiscal, tickets and inventory.
@@ -115,4 +121,5 @@ refunds = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("refunds_open", "state", "updated_at", postgresql_where="state IN ('refunding', 'crediting')"),
+    Index("refunds_tenant_completed", "tenant_id", "updated_at", postgresql_where="state = 'completed'"),
 )

@@ -21,7 +21,7 @@ from taquilla_contracts.common import Buyer, OrderLine
 from taquilla_contracts.envelope import uuid7
 from taquilla_contracts.orders import OrderPlaced
 from taquilla_messaging import publish
-from taquilla_platform.auth import Principal
+from taquilla_platform.auth import Principal, Role
 from taquilla_platform.idempotency import IdempotencyStore, request_fingerprint
 from taquilla_platform.problems import Problem
 from taquilla_platform.validation import EmailAddress, NationalId, PersonName, PhoneNumber
@@ -175,6 +175,15 @@ async def place_order(db, inventory: InventoryClient, catalog: CatalogClient, se
     return 201, body, False
 
 
+def sales_channel(principal: Principal) -> dict:
+    """Who sold it, for the sales reports: an API key, the organizer's staff at a box office, or the buyer."""
+    if principal.kind == "api_key":
+        return {"channel": "api", "placed_by": principal.user_id, "placed_by_email": principal.email or None}
+    if principal.has_any(*Role.STAFF):
+        return {"channel": "cashier", "placed_by": principal.user_id, "placed_by_email": principal.email or None}
+    return {"channel": "online", "placed_by": None, "placed_by_email": None}
+
+
 def _session_start(offer, session_id: uuid.UUID) -> datetime:
     session = next((s for s in offer.sessions if s["session_id"] == str(session_id)), None)
     if session is None:
@@ -300,7 +309,7 @@ async def _price_and_store(uow, taken: Taken, offer, request: PlaceOrderRequest,
         "hold_expires_at": held.expires_at, "promo_code": taken.promo_code,
         "pricing": {"lines": quote["lines"], "totals": quote["totals"], "promo": promo,
                     "rounding": quote.get("rounding"), "quoted_at": quote.get("quoted_at")},
-        "hold_extensions": 0, "created_at": datetime.now(UTC),
+        "hold_extensions": 0, "created_at": datetime.now(UTC), **sales_channel(principal),
     }
     await uow.session.execute(orders.insert().values(**row))
     await uow.session.execute(purchase_sagas.insert().values(

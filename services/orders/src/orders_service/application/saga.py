@@ -127,7 +127,8 @@ PENDING_COMMAND: dict[SagaState, Callable[[object], Message]] = {
 async def payment_captured(ctx: SagaContext, payment: PaymentCaptured) -> None:
     await ctx.update_order(payment={
         "payment_id": str(payment.payment_id), "method": payment.method, "provider": payment.provider,
-        "captured_at": payment.captured_at.isoformat(), "amount_minor": payment.amount_minor})
+        "captured_at": payment.captured_at.isoformat(), "amount_minor": payment.amount_minor},
+        paid_at=payment.captured_at)
     await ctx.move_to(SagaState.CONFIRMING_HOLD)
     await ctx.send(confirm_hold_command(ctx.order))
 
@@ -135,7 +136,8 @@ async def payment_captured(ctx: SagaContext, payment: PaymentCaptured) -> None:
 async def payment_after_cancellation(ctx: SagaContext, payment: PaymentCaptured) -> None:
     await ctx.update_order(payment={
         "payment_id": str(payment.payment_id), "method": payment.method, "provider": payment.provider,
-        "captured_at": payment.captured_at.isoformat(), "amount_minor": payment.amount_minor})
+        "captured_at": payment.captured_at.isoformat(), "amount_minor": payment.amount_minor},
+        paid_at=payment.captured_at)
     await ctx.move_to(SagaState.REFUND_REQUIRED, "payment captured after the order was cancelled")
     await refund_whole_payment(ctx, "late_payment")
 
