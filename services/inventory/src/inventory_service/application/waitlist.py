@@ -132,13 +132,17 @@ async def get_entry(session: AsyncSession, entry_id: uuid.UUID, buyer_id: uuid.U
     return entry
 
 
-async def settle_offers(session: AsyncSession) -> None:
-    """Offers whose hold ended: confirmed ones were accepted, expired or released ones lapsed."""
+async def settle_offers(session: AsyncSession, session_id: uuid.UUID | None = None,
+                        zone_id: uuid.UUID | None = None) -> None:
+    """Offers whose hold ended: confirmed ones were accepted, expired or released ones lapsed (in one queue, or
+    in every queue the transaction sees)."""
+    queue = ([waitlist.c.session_id == session_id, waitlist.c.zone_id == zone_id]
+             if session_id is not None and zone_id is not None else [])
     for hold_status, entry_status in (("confirmed", "accepted"), ("expired", "lapsed"), ("released", "lapsed")):
         await session.execute(
             waitlist.update()
             .where(waitlist.c.status == "offered", holds.c.tenant_id == waitlist.c.tenant_id,
-                   holds.c.id == waitlist.c.offer_hold_id, holds.c.status == hold_status)
+                   holds.c.id == waitlist.c.offer_hold_id, holds.c.status == hold_status, *queue)
             .values(status=entry_status, updated_at=func.now()))
 
 
@@ -194,4 +198,6 @@ async def offer_in_turn(session: AsyncSession, tenant_id: uuid.UUID, session_id:
             units=[SoldUnit(unit_id=u.unit_id, zone_id=u.zone_id, label=u.label) for u in hold.units]),
             tenant_id, owner_id=entry.id))
         offered += 1
+    # an offer whose hold lapsed and gave its units to the next in line reads as lapsed from the same moment
+    await settle_offers(session, session_id, zone_id)
     return offered
