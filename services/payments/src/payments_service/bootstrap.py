@@ -16,6 +16,7 @@ from .adapters.providers import (
 )
 from .adapters.tables import bus as bus_tables
 from .config import Settings
+from .entrypoints.http.reports import router as reports_router
 from .entrypoints.http.routes import router
 from .entrypoints.http.staff import router as staff_router
 from .entrypoints.http.webhooks import router as webhooks_router
@@ -57,8 +58,8 @@ SERVICE = ServiceDefinition(
     name="payments",
     root=Path(__file__).resolve().parents[2],
     settings=Settings,
-    # staff and webhook routes first: their fixed paths must not be read as a payment id
-    routers=[staff_router, webhooks_router, router],
+    # staff, webhook and report routes first: their fixed paths must not be read as a payment id
+    routers=[staff_router, webhooks_router, reports_router, router],
     bus=lambda settings, db: messaging_runtime("payments", settings, db, bus_tables,
                                                subscriptions(settings, lambda: build_providers(settings))),
     jobs=[purge_idempotency_keys],

@@ -31,10 +31,11 @@ def free_port() -> int:
 
 
 def order_placed(tenant_id: uuid.UUID, buyer_id: uuid.UUID | None, *, quantity: int = 3,
-                 unit_price_minor: int = 1999, currency: str = "USD") -> Envelope:
+                 unit_price_minor: int = 1999, currency: str = "USD", event_id: uuid.UUID | None = None) -> Envelope:
     order_id = uuid.uuid4()
     event = OrderPlaced(
-        order_id=order_id, code=f"TQ-{order_id.hex[:6].upper()}", event_id=uuid.uuid4(), session_id=uuid.uuid4(),
+        order_id=order_id, code=f"TQ-{order_id.hex[:6].upper()}", event_id=event_id or uuid.uuid4(),
+        session_id=uuid.uuid4(),
         buyer=Buyer(user_id=buyer_id, email="ana@example.test", name="Ana"),
         lines=[OrderLine(zone_id=uuid.uuid4(), zone_name="General", quantity=quantity,
                          unit_price_minor=unit_price_minor)],

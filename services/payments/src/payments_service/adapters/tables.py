@@ -26,6 +26,8 @@ payable_orders = Table(
     Column("order_id", UUID(as_uuid=True), primary_key=True),  # orders' own non-guessable id
     Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("code", String(40), nullable=False),
+    Column("event_id", UUID(as_uuid=True)),  # None for orders heard of before payments kept it
+    Column("session_id", UUID(as_uuid=True)),
     Column("buyer_user_id", UUID(as_uuid=True)),
     Column("total_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
@@ -36,6 +38,7 @@ payable_orders = Table(
     Column("cancelled_at", DateTime(timezone=True)),
     CheckConstraint("status IN ('awaiting_payment', 'cancelled')", name="payable_orders_status"),
     CheckConstraint("total_minor >= 0", name="payable_orders_total_not_negative"),
+    Index("payable_orders_by_event", "tenant_id", "event_id"),
 )
 
 CAPTURED_ONLY = text("status = 'captured'")

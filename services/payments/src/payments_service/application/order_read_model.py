@@ -20,7 +20,8 @@ async def record_order_placed(uow, envelope: Envelope, event: OrderPlaced) -> No
         raise PermanentError(f"{envelope.type} {envelope.id} names no organizer (tenant_id)")
     await uow.session.execute(
         insert(payable_orders).values(
-            order_id=event.order_id, tenant_id=envelope.tenant_id, code=event.code,
+            order_id=event.order_id, tenant_id=envelope.tenant_id, code=event.code, event_id=event.event_id,
+            session_id=event.session_id,
             buyer_user_id=event.buyer.user_id, total_minor=event.total_minor, currency=event.currency,
             hold_expires_at=event.hold_expires_at, status=OrderStatus.AWAITING_PAYMENT.value,
             placed_at=envelope.occurred_at,
