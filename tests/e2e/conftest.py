@@ -62,21 +62,23 @@ async def sign_in(api: httpx.AsyncClient, email_address: str, password: str) -> 
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def organizer(platform: E2E):
-    """A fresh organizer (tenant) with its admin, created by the platform admin through the API."""
-    api = platform.api
+async def new_organizer(api: httpx.AsyncClient, slug: str) -> dict:
+    """A fresh organizer (tenant) in America/Caracas with its admin, created by the platform admin."""
     admin = await sign_in(api, *DEMO_ADMIN)
-    slug = f"org-{RUN_ID}"
     password = "organizer-password-2026"
     org_email = f"admin@{slug}.example.com"
     response = await api.post("/api/v1/tenants", headers=admin, json={
-        "name": "Producciones E2E", "slug": slug, "legal_name": "Producciones E2E C.A.", "tax_id": "J-40000000-1",
-        "country": "VE", "currency": "USD", "time_zone": "America/Caracas", "city": "Caracas",
-        "admin": {"email": org_email, "password": password, "name": "Olga Organizadora"}})
+        "name": f"Producciones {slug}", "slug": slug, "legal_name": f"Producciones {slug} C.A.",
+        "tax_id": "J-40000000-1", "country": "VE", "currency": "USD", "time_zone": "America/Caracas",
+        "city": "Caracas", "admin": {"email": org_email, "password": password, "name": "Olga Organizadora"}})
     assert response.status_code == 201, response.text
     tenant = response.json()
     return {"tenant_id": tenant["id"], "headers": await sign_in(api, org_email, password)}
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def organizer(platform: E2E):
+    return await new_organizer(platform.api, f"org-{RUN_ID}")
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
