@@ -5,10 +5,12 @@ from taquilla_platform.validation import (
     NationalId,
     PersonName,
     PhoneNumber,
+    needs_fiscal_address,
     nit_check_digit,
     normalize_national_id,
     normalize_person_name,
     normalize_phone,
+    rif_check_digit,
 )
 
 
@@ -46,13 +48,16 @@ def test_nit_check_digits_follow_the_dian_algorithm(nit, check):
     ("C.C. 79.123.456", "CC-79123456"),
     ("NIT 800.197.268-4", "NIT-800197268-4"),
     ("860034313-7", "NIT-860034313-7"),
+    ("G-20009997-6", "G-20009997-6"),
+    ("j 0.123.456 - 0", "J-00123456-0"),
+    ("V-12345678-1", "V-12345678-1"),
 ])
 def test_national_ids_are_normalised(typed, normalised):
     assert normalize_national_id(typed) == normalised
 
 
 @pytest.mark.parametrize("typed", ["X-12345678", "V-12", "V-1234567890", "NIT 800197268-5", "CC 0123",
-                                   "12345678", "V-12a45678", ""])
+                                   "12345678", "V-12a45678", "", "G-20009997-5", "J-123-4"])
 def test_malformed_ids_and_wrong_check_digits_are_refused(typed):
     with pytest.raises(ValueError):
         normalize_national_id(typed)
@@ -82,3 +87,14 @@ def test_the_annotated_types_report_the_field_at_fault():
     with pytest.raises(ValidationError) as refused:
         Buyer(name="Ana", phone="0414-1234567", national_id="NIT 800197268-5")
     assert refused.value.errors()[0]["loc"] == ("national_id",)
+
+
+@pytest.mark.parametrize(("letter", "digits", "check"), [("G", "20009997", 6), ("G", "20000303", 0),
+                                                          ("V", "12345678", 1), ("J", "40000000", 9)])
+def test_rif_check_digits_follow_seniat(letter, digits, check):
+    assert rif_check_digit(letter, digits) == check
+
+
+def test_only_a_company_needs_a_fiscal_address_on_its_invoice():
+    assert [needs_fiscal_address(i) for i in ("J-00123456-0", "G-20009997-6", "NIT-800197268-4")] == [True] * 3
+    assert [needs_fiscal_address(i) for i in ("V-12345678", "V-12345678-1", "CC-1020304050", None)] == [False] * 4

@@ -20,6 +20,7 @@ class Buyer(BaseModel):
     email: str
     name: str
     national_id: str | None = None
+    address: str | None = None  # a company's fiscal address, which its invoice must carry
 
 
 class OrderLine(BaseModel):

@@ -72,9 +72,29 @@ def nit_check_digit(digits: str) -> int:
     return remainder if remainder < 2 else 11 - remainder
 
 
+_RIF = re.compile(r"^([VEJPGC])[\s.\-]*((?:\d[.\s]?){5,8})[\s]*-[\s]*(\d)$")
+_RIF_LETTERS = {"V": 1, "E": 2, "J": 3, "P": 4, "G": 5, "C": 6}
+_RIF_WEIGHTS = (4, 3, 2, 7, 6, 5, 4, 3, 2)
+BUSINESS_RIF_LETTERS = frozenset("JGCP")  # companies, government bodies, communal councils, passports of firms
 _CEDULA = re.compile(r"^([VE])[\s.\-]*((?:\d[.\s]?){1,9})$")
 _CC = re.compile(r"^(?:CC|C\.C\.)[\s.\-]*((?:\d[.\s]?){3,10})$")
 _NIT = re.compile(r"^(?:NIT[\s.\-]*)?((?:\d[.\s]?){5,15})[\s]*-[\s]*(\d)$")
+
+
+def rif_check_digit(letter: str, digits: str) -> int:
+    """SENIAT's check digit of a Venezuelan RIF: the letter's value and the 8 digits, weighted, mod 11."""
+    values = (_RIF_LETTERS[letter], *(int(d) for d in digits.zfill(8)))
+    remainder = sum(v * w for v, w in zip(values, _RIF_WEIGHTS, strict=True)) % 11
+    check = 11 - remainder
+    return 0 if check >= 10 else check
+
+
+def needs_fiscal_address(national_id: str | None) -> bool:
+    """A company's invoice carries its fiscal address: a RIF of a legal person (J, G, C, P) or a NIT."""
+    if not national_id:
+        return False
+    return national_id.startswith("NIT-") or (len(national_id) > 2 and national_id[0] in BUSINESS_RIF_LETTERS
+                                              and national_id[1] == "-")
 
 
 def _digits(text: str) -> str:
@@ -82,12 +102,18 @@ def _digits(text: str) -> str:
 
 
 def normalize_national_id(value: str, country: str | None = None) -> str:
-    """A Venezuelan cédula ("V-12345678", "E-84123456"), a Colombian cédula de ciudadanía ("CC-1020304050")
-    or a Colombian NIT with its verified check digit ("NIT-900123456-7"). Bare digits need `country`
+    """A Venezuelan cédula ("V-12345678", "E-84123456") or RIF with its verified check digit ("J-12345678-9"),
+    a Colombian cédula de ciudadanía ("CC-1020304050") or a Colombian NIT with its verified check digit
+    ("NIT-900123456-7"). Bare digits need `country`
     ("VE" reads them as a V- cédula, "CO" as a CC); otherwise the prefix says which document it is."""
     text = " ".join(value.strip().upper().split())
     if not text or len(text) > 30:
         raise ValueError("not a valid national id")
+    if (found := _RIF.match(text)) is not None:
+        letter, digits, check = found.group(1), _digits(found.group(2)).zfill(8), int(found.group(3))
+        if rif_check_digit(letter, digits) != check:
+            raise ValueError(f"the RIF's check digit is {rif_check_digit(letter, digits)}, not {check}")
+        return f"{letter}-{digits}-{check}"
     if (found := _CEDULA.match(text)) is not None:
         digits = _digits(found.group(2)).lstrip("0")
         if not 5 <= len(digits) <= 9:
@@ -105,8 +131,8 @@ def normalize_national_id(value: str, country: str | None = None) -> str:
         return f"NIT-{digits}-{check}"
     if re.fullmatch(r"(?:\d[.\s]?)+", text) and country in ("VE", "CO"):
         return normalize_national_id(("V-" if country == "VE" else "CC ") + text)
-    raise ValueError("not a valid national id: write V-12345678 or E-12345678 (cédula), CC 1020304050 or "
-                     "NIT 900123456-7")
+    raise ValueError("not a valid national id: write V-12345678 or E-12345678 (cédula), J-12345678-9 (RIF), "
+                     "CC 1020304050 or NIT 900123456-7")
 
 
 PersonName = Annotated[str, AfterValidator(normalize_person_name)]

@@ -41,12 +41,12 @@ def order_placed(tenant_id, order_id, event_id, session_id, zone_id, quantity=2,
     return Envelope.wrap(message, source="orders", tenant_id=tenant_id)
 
 
-def issue(tenant_id, order_id=None, *, lines=((2, 5000),), method="card") -> Envelope:
+def issue(tenant_id, order_id=None, *, lines=((2, 5000),), method="card", buyer: Buyer | None = None) -> Envelope:
     fiscal_lines = [FiscalLine(description=f"Concierto de Gala — Platea {i}", quantity=q, unit_price_minor=p)
                     for i, (q, p) in enumerate(lines)]
     command = IssueFiscalDocument(
         order_id=order_id or uuid.uuid4(), order_code="TQ-ABC123",
-        buyer=Buyer(email="ana@example.test", name="Ana Pérez", national_id="V-12345678"), lines=fiscal_lines,
+        buyer=buyer or Buyer(email="ana@example.test", name="Ana Pérez", national_id="V-12345678"), lines=fiscal_lines,
         total_minor=sum(q * p for q, p in lines), currency="USD", paid_at=datetime.now(UTC), payment_method=method)
     return Envelope.wrap(command, source="orders", tenant_id=tenant_id, correlation_id=str(command.order_id))
 

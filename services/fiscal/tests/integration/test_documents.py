@@ -15,6 +15,7 @@ from fiscal_test_helpers import (
 )
 from pypdf import PdfReader
 from sqlalchemy import text
+from taquilla_contracts.common import Buyer
 from taquilla_devtools.testing import eventually, service_harness, staff
 
 
@@ -63,7 +64,10 @@ async def test_taxes_at_organizer_and_event_level_with_history_shape_the_invoice
         await eventually(lambda: _known_order(h, exempt_order))  # placed long before it is paid, in real life
         await issue_and_wait(h, tenant, issue(tenant, exempt_order, method="usd_cash"), 1)
         # another order paid by card, outside any event rule: 16 % IVA included
-        (first, second) = await issue_and_wait(h, tenant, issue(tenant, lines=((1, 1000),), method="card"), 2)
+        company = Buyer(email="compras@avila.example", name="Inversiones Ávila C.A.", national_id="G-20009997-6",
+                        address="Av. Urdaneta, Edificio Central, Caracas 1010")
+        (first, second) = await issue_and_wait(
+            h, tenant, issue(tenant, lines=((1, 1000),), method="card", buyer=company), 2)
 
         assert first["order_id"] == str(exempt_order)
         assert [(t["code"], t["amount_minor"]) for t in first["taxes"]] == [("IGTF", 300)]
@@ -81,6 +85,10 @@ async def test_taxes_at_organizer_and_event_level_with_history_shape_the_invoice
         text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
         for expected in ("A-00000001", "Producciones Caracas C.A.", "J-12345678-9", "Ana Pérez", "IGTF", "103.00 USD"):
             assert expected in text, expected
+        assert (second["buyer"]["national_id"], second["buyer"]["address"]) == ("G-20009997-6", company.address)
+        pdf = await h.client.get(f"/api/v1/fiscal/documents/{second['id']}/pdf", headers=staff(tenant))
+        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+        assert "G-20009997-6" in text and "Av. Urdaneta, Edificio Central, Caracas 1010" in " ".join(text.split())
 
 
 async def test_credit_notes_reference_the_original_and_never_credit_more_than_was_invoiced():

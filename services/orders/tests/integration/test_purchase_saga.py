@@ -290,7 +290,8 @@ async def test_a_cart_of_chosen_seats_is_one_hold_priced_seat_by_seat_by_the_cat
         assert sorted(ln["row_adjustment_minor"] for ln in order["pricing"]["lines"]) == [0, 800]
         assert order["buyer"] | {"user_id": None} == {
             "user_id": None, "name": "José Rodríguez", "given_name": "José", "surname": "Rodríguez",
-            "email": "Jose@example.com", "phone": "+584141234567", "national_id": "V-12345678"}
+            "email": "Jose@example.com", "phone": "+584141234567", "national_id": "V-12345678",
+            "address": None}  # a person: no fiscal address asked
         assert (await availability(s, event, "Platea"))["held"] == 3
 
         # the same seat again, in a second line: refused at that seat, and nothing of the cart stays held
@@ -342,8 +343,18 @@ async def test_whatever_fails_after_the_hold_gives_the_hold_and_the_catalog_s_sh
         s.orders.container.settings.buyer.national_id_required_tenants.append(TENANT)
         try:
             problem(await place(s, event, buyer()), 422, "national-id-required", "buyer.national_id")
+            company = {"name": "Inversiones Ávila", "surname": "C.A.", "email": "a@example.com",
+                       "national_id": "g 20.009.997 - 6"}
+            problem(await place(s, event, buyer(), buyer=company), 422, "fiscal-address-required", "buyer.address")
+            problem(await place(s, event, buyer(), buyer=company | {"national_id": "G-20009997-5"}), 422,
+                    "validation-error", "buyer.national_id")  # a RIF's check digit is verified
+            ok = await place(s, event, buyer(), buyer=company | {"address": " Av. Urdaneta,  Caracas 1010 "})
+            assert ok.status_code == 201, ok.text
+            assert (ok.json()["buyer"]["national_id"], ok.json()["buyer"]["address"]) == (
+                "G-20009997-6", "Av. Urdaneta, Caracas 1010")
             ok = await place(s, event, buyer(), buyer={"name": "Ana Pérez", "email": "a@example.com",
-                                                       "national_id": "NIT 800.197.268-4"})
+                                                       "national_id": "NIT 800.197.268-4",
+                                                       "address": "Calle 26 # 59-51, Bogotá"})
             assert ok.status_code == 201 and ok.json()["buyer"]["national_id"] == "NIT-800197268-4"
         finally:
             s.orders.container.settings.buyer.national_id_required_tenants.clear()

@@ -24,7 +24,13 @@ from taquilla_messaging import publish
 from taquilla_platform.auth import Principal, Role
 from taquilla_platform.idempotency import IdempotencyStore, request_fingerprint
 from taquilla_platform.problems import Problem
-from taquilla_platform.validation import EmailAddress, NationalId, PersonName, PhoneNumber
+from taquilla_platform.validation import (
+    EmailAddress,
+    NationalId,
+    PersonName,
+    PhoneNumber,
+    needs_fiscal_address,
+)
 
 from ..adapters.catalog_client import CatalogClient, CatalogRefused, CatalogUnavailable
 from ..adapters.inventory_client import (
@@ -72,7 +78,14 @@ class BuyerRequest(BaseModel):
     surname: PersonName | None = Field(default=None, validate_default=True)
     email: EmailAddress
     phone: PhoneNumber | None = Field(default=None, description="E.164 or a Venezuelan/Colombian national form")
-    national_id: NationalId | None = Field(default=None, description="V-/E- cédula, CC or NIT with check digit")
+    national_id: NationalId | None = Field(default=None, description="V-/E- cédula, RIF, CC or NIT with check digit")
+    address: str | None = Field(default=None, min_length=5, max_length=300,
+                                description="fiscal address; required with a company's RIF (J, G, C, P) or a NIT")
+
+    @field_validator("address")
+    @classmethod
+    def _tidy_address(cls, address: str | None) -> str | None:
+        return " ".join(address.split()) if address is not None else None
 
     @field_validator("surname")
     @classmethod
@@ -158,6 +171,9 @@ async def place_order(db, inventory: InventoryClient, catalog: CatalogClient, se
             if settings.buyer.requires_national_id(offer.tenant_id) and not request.buyer.national_id:
                 raise OrderRuleBroken("national-id-required", "The organizer asks for the buyer's national id",
                                       "buyer.national_id")
+            if needs_fiscal_address(request.buyer.national_id) and not request.buyer.address:
+                raise OrderRuleBroken("fiscal-address-required", "Give the buyer's fiscal address: an invoice to a "
+                                      "company (a RIF J, G, C or P, or a NIT) must carry it", "buyer.address")
             lines = cart_lines(request.lines, {z["zone_id"]: z for z in offer.zones}, offer.max_tickets_per_order)
             plan = hold_plan(lines)
         except OrderRuleBroken as rule:
@@ -297,7 +313,7 @@ async def _price_and_store(uow, taken: Taken, offer, request: PlaceOrderRequest,
                       "Try again in a moment", headers={"Retry-After": "2"}) from exc
 
     buyer = Buyer(user_id=principal.user_id, email=request.buyer.email, name=request.buyer.full_name,
-                  national_id=request.buyer.national_id)
+                  national_id=request.buyer.national_id, address=request.buyer.address)
     currency = quote.get("currency") or offer.currency
     row = {
         "id": order_id, "tenant_id": offer.tenant_id, "code": new_order_code(), "event_id": offer.event_id,
