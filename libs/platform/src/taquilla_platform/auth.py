@@ -139,3 +139,26 @@ def require_staff_of_tenant(principal: Principal) -> uuid.UUID:
     if principal.tenant_id is None:
         raise Problem(403, "forbidden", "No organizer selected", "Sign in as staff of an organizer")
     return principal.tenant_id
+
+
+REPORT_READERS = (Role.TENANT_ADMIN, Role.EVENT_OPERATOR)
+
+
+def require_report_reader(principal: Principal, event_id: uuid.UUID | None = None,
+                          roles: tuple[str, ...] = REPORT_READERS) -> uuid.UUID:
+    """An organizer's admin or event operator reading its reports: the tenant, or 403. An operator limited to
+    some events asking for another one gets a 403 naming event_id."""
+    tenant_id = require_staff_of_tenant(principal)
+    require_roles(principal, *roles)
+    if event_id is not None and not principal.may_act_on_event(event_id):
+        raise Problem(403, "forbidden", "Not allowed", f"You do not operate event {event_id}", field="event_id")
+    return tenant_id
+
+
+def report_events(principal: Principal, event_id: uuid.UUID | None = None) -> frozenset[uuid.UUID] | None:
+    """The events a report covers: the one asked for, else those an operator is limited to (None: all)."""
+    if event_id is not None:
+        return frozenset({event_id})
+    if principal.event_ids is None:
+        return None
+    return frozenset(uuid.UUID(e) for e in principal.event_ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
-from taquilla_platform.auth import Principal, Role, current_principal, require_roles, require_staff_of_tenant
+from taquilla_platform.auth import Principal, current_principal, require_report_reader
 from taquilla_platform.reports import SALES_FIGURE_COLUMNS, ExportColumn, WindowQuery, export_response
 
 from ...application.box_office_report import GroupBy, box_office_sales
@@ -29,8 +29,7 @@ async def box_office_sales_report(request: Request, group_by: GroupBy = "period"
                                   principal: Principal = Depends(current_principal)):
     """Accepted terminal sales by `sold_at` in the organizer's time zone, per group and currency: tickets, gross,
     discounts, fees, taxes owed, collected, refunds (credit notes), net; conflicting uploads apart."""
-    tenant_id = require_staff_of_tenant(principal)
-    require_roles(principal, Role.TENANT_ADMIN, Role.EVENT_OPERATOR)
+    tenant_id = require_report_reader(principal)
     window = when.window(principal)
     async with request.app.state.db.unit_of_work(tenant_id) as uow:
         report = await box_office_sales(uow.session, window, group_by, principal.event_ids)

@@ -5,7 +5,7 @@ import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from taquilla_platform.auth import Principal, Role, bearer_token, require_roles
+from taquilla_platform.auth import Principal, bearer_token, require_report_reader
 from taquilla_platform.reports import WindowQuery, export_response
 
 from ...application.reports import SALES_COLUMNS, ReportSources
@@ -17,7 +17,7 @@ reports_router = APIRouter(prefix=f"{API_PREFIX}/reports", tags=["reports"])
 
 
 def organizer_staff(principal: Principal = Depends(signed_in)) -> Principal:
-    require_roles(principal, Role.TENANT_ADMIN, Role.EVENT_OPERATOR)
+    require_report_reader(principal)
     return principal
 
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from taquilla_platform.auth import Principal
+from taquilla_platform.auth import Principal, report_events, require_report_reader
 from taquilla_platform.problems import Problem, not_found
 from taquilla_platform.reports import ExportColumn, WindowQuery, export_response
 
@@ -53,21 +53,6 @@ OCCUPANCY_COLUMNS = [
     ExportColumn("last_24h_tickets_per_day", "Tickets per day (last 24 h)", "decimal"),
     ExportColumn("projected_sell_out_at", "Projected sell-out", "datetime"),
 ]
-
-
-def _allowed_events(principal: Principal, event_id: uuid.UUID | None) -> list[uuid.UUID] | None:
-    """The events an operator limited to some may see (None: all of the tenant's)."""
-    if event_id is not None and not principal.may_act_on_event(event_id):
-        raise Problem(403, "forbidden", "Not allowed", "You may not see this event's reports", field="event_id")
-    if principal.event_ids is None:
-        return None
-    allowed = []
-    for raw in principal.event_ids:
-        try:
-            allowed.append(uuid.UUID(raw))
-        except ValueError:
-            continue
-    return allowed
 
 
 def _json_value(value):
@@ -138,7 +123,8 @@ async def occupancy_report(
       left to sell. Downloads carry `as_of` in the `X-Report-As-Of` header.
     """
     window = window_query.window(principal)
-    allowed = _allowed_events(principal, event_id)
+    require_report_reader(principal, event_id)
+    allowed = report_events(principal, event_id)
     as_of = datetime.now(UTC)
     async with request.app.state.db.unit_of_work(principal.tenant_id) as uow:
         lines = await zone_occupancy(uow.session, principal.tenant_id, window, as_of, event_id=event_id,
@@ -178,8 +164,7 @@ async def seat_heat_map(
         event_id = await session_event(uow.session, session_id)
         if event_id is None:
             raise not_found("Session", session_id)
-        if not principal.may_act_on_event(event_id):
-            raise Problem(403, "forbidden", "Not allowed", "You may not see this event's reports")
+        require_report_reader(principal, event_id)
         zone = await zone_of_session(uow.session, session_id, zone_id)
         if zone is None:
             raise not_found("Zone", zone_id)

@@ -6,8 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from taquilla_platform.auth import Principal, Role, current_principal, require_roles, require_staff_of_tenant
-from taquilla_platform.problems import Problem
+from taquilla_platform.auth import Principal, current_principal, require_report_reader
 from taquilla_platform.reports import (
     SALES_FIGURE_COLUMNS,
     ExportColumn,
@@ -75,11 +74,7 @@ GROUP_TITLES = {"period": "period", "event": "event", "session": "session", "zon
 def report_reader(principal: Principal, event_id: uuid.UUID | None = None,
                   session_id: uuid.UUID | None = None) -> tuple[uuid.UUID, ReportScope]:
     """Tenant admins and event operators (the latter only on their events); 403 for anyone else."""
-    tenant_id = require_staff_of_tenant(principal)
-    require_roles(principal, Role.TENANT_ADMIN, Role.EVENT_OPERATOR)
-    if event_id is not None and not principal.may_act_on_event(event_id):
-        raise Problem(403, "forbidden", "Not allowed", "You operate other events than this one", field="event_id")
-    return tenant_id, ReportScope(principal.event_ids, event_id, session_id)
+    return require_report_reader(principal, event_id), ReportScope(principal.event_ids, event_id, session_id)
 
 
 @router.get("/sales", description=SALES_DESCRIPTION)

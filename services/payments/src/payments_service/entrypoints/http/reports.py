@@ -11,8 +11,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from taquilla_platform.auth import Principal, Role, current_principal, require_roles, require_staff_of_tenant
-from taquilla_platform.problems import Problem
+from taquilla_platform.auth import (
+    REPORT_READERS,
+    Principal,
+    Role,
+    current_principal,
+    report_events,
+    require_report_reader,
+)
 from taquilla_platform.reports import (
     ExportColumn,
     ExportFormat,
@@ -34,25 +40,6 @@ from ...domain.manual import ManualMethod
 
 PATH = "/api/v1/payments/reports"
 router = APIRouter(prefix=PATH, tags=["payments: reports"])
-BACK_OFFICE = (Role.TENANT_ADMIN, Role.EVENT_OPERATOR)
-
-
-def _staff(principal: Principal, *roles: str) -> uuid.UUID:
-    tenant_id = require_staff_of_tenant(principal)
-    require_roles(principal, *roles)
-    return tenant_id
-
-
-def _events(principal: Principal, event_id: uuid.UUID | None) -> frozenset[uuid.UUID] | None:
-    """The events the report covers: the one asked for, within those an operator is limited to."""
-    if event_id is not None:
-        if not principal.may_act_on_event(event_id):
-            raise Problem(403, "forbidden", "Not your event", f"You do not operate event {event_id}",
-                          field="event_id")
-        return frozenset({event_id})
-    if principal.event_ids is None:
-        return None
-    return frozenset(uuid.UUID(e) for e in principal.event_ids)
 
 
 MONEY_FIGURES = [
@@ -82,9 +69,9 @@ async def summary(request: Request, window_query: WindowQuery = Depends(),
     declined payments (by failure time), and pending ones declared in the window with the earliest due date.
     There are no installment plans yet: a pending payment stands for a pending installment, due at its
     order's hold expiry (the payment deadline); `overdue_*` is the part of `pending_*` past that deadline."""
-    tenant_id = _staff(principal, *BACK_OFFICE)
+    tenant_id = require_report_reader(principal, event_id)
     window = window_query.window(principal)
-    events = _events(principal, event_id)
+    events = report_events(principal, event_id)
     async with request.app.state.db.unit_of_work(tenant_id) as uow:
         report = await payments_summary(uow.session, window, group_by, events, datetime.now(UTC))
     if format == "json":
@@ -120,8 +107,8 @@ async def pending(request: Request, event_id: uuid.UUID | None = Query(None),
     """Every payment still pending, soonest due first, with its order, method, amount, due date and overdue
     flag. No installment plans yet: the due date is the order's hold expiry (the payment deadline), and a
     payment is overdue once that has passed without confirmation. Box-office cashiers see it too."""
-    tenant_id = _staff(principal, *BACK_OFFICE, Role.CASHIER)
-    events = _events(principal, event_id)
+    tenant_id = require_report_reader(principal, event_id, (*REPORT_READERS, Role.CASHIER))
+    events = report_events(principal, event_id)
     zone = check_time_zone(tz) if tz else (principal.time_zone or "UTC")
     now = datetime.now(UTC)
     if format != "json":
@@ -165,9 +152,9 @@ async def reconcile_manual_payments(
     of its own, so a confirmation takes the payment's amount, which is the order's total when declared),
     the status and the difference; totals per method and currency of expected vs confirmed, and the
     mismatches: a confirmed amount other than the expected one, or a confirmation after the deadline."""
-    tenant_id = _staff(principal, *BACK_OFFICE)
+    tenant_id = require_report_reader(principal, event_id)
     window = window_query.window(principal)
-    events = _events(principal, event_id)
+    events = report_events(principal, event_id)
     chosen = method.value if method else None
     if format != "json":
         rows = _with_mismatch_text(stream_reconciliation(request.app.state.db, tenant_id, window, chosen, events))

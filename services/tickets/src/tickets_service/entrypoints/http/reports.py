@@ -5,8 +5,7 @@ import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from taquilla_platform.auth import Principal, Role, current_principal, require_roles, require_staff_of_tenant
-from taquilla_platform.problems import Problem
+from taquilla_platform.auth import Principal, current_principal, require_report_reader
 from taquilla_platform.reports import ExportColumn, WindowQuery, export_response, stream_tenant_rows
 
 from ...application.checkin_report import (
@@ -34,12 +33,7 @@ NO_SHOW_COLUMNS = [
 
 def door_staff_of_event(principal: Principal, event_id: uuid.UUID) -> uuid.UUID:
     """Tenant admins and event operators; an operator limited to some events, only for those."""
-    tenant_id = require_staff_of_tenant(principal)
-    require_roles(principal, Role.TENANT_ADMIN, Role.EVENT_OPERATOR)
-    if not principal.may_act_on_event(event_id):
-        raise Problem(403, "forbidden", "Not allowed", "This event is not among the ones you operate",
-                      field="event_id")
-    return tenant_id
+    return require_report_reader(principal, event_id)
 
 
 @router.get("/checkins")
