@@ -28,6 +28,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchlib import cpu_seconds_of
+from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from taquilla_contracts import Envelope
 from taquilla_contracts.common import Buyer
@@ -86,15 +88,37 @@ async def one_run(documents: int, points: int, workers: int, run: int, timeout: 
             containers = [h.container] + [
                 await replicas.enter_async_context(h.definition.container(h.container.settings))
                 for _ in range(workers - 1)]
+            statements = [0]
+
+            def count_statement(*_args) -> None:  # every SQL statement the workers send (BEGIN/COMMIT aside)
+                statements[0] += 1
+
+            engines = [c.db.engine.sync_engine for c in containers]
+            for engine in engines:
+                sa_event.listen(engine, "before_cursor_execute", count_statement)
             started = time.perf_counter()
+            cpu_started = os.times()
             tasks = [asyncio.create_task(h.definition.run_worker(c, stop)) for c in containers]
             done, elapsed = await wait_for_documents(issued, documents, started, timeout, stop, tasks)
+            cpu_ended = os.times()
+            worker_user, worker_system = cpu_ended.user - cpu_started.user, cpu_ended.system - cpu_started.system
+            for engine in engines:
+                sa_event.remove(engine, "before_cursor_execute", count_statement)
         async with h.db() as uow:
             series = [dict(r._mapping) for r in (await uow.session.execute(SERIES_AUDIT, {"tenant": tenant}))]
+            backends = [r.pid for r in await uow.session.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))]
+        database_cpu = sum(cpu_seconds_of(pid) for pid in backends)
         gapless = all(s["first"] == 1 and s["last"] == s["documents"] == s["distinct_numbers"] == s["orders"]
                       for s in series)
         return {"documents": done, "seconds": round(elapsed, 3), "per_second": round(done / elapsed, 1),
                 "load_average_1m": round(os.getloadavg()[0], 1), "cpus": os.cpu_count(),
+                # where the CPU goes, per document: the worker process (consumer, handler, outbox relay) and
+                # the PostgreSQL backends of the service's database (their whole life: this run)
+                "worker_cpu_ms_per_document": round(1000 * (worker_user + worker_system) / max(1, done), 2),
+                "worker_system_cpu_ms_per_document": round(1000 * worker_system / max(1, done), 2),
+                "database_cpu_ms_per_document": round(1000 * database_cpu / max(1, done), 2),
+                "sql_statements_per_document": round(statements[0] / max(1, done), 2),
                 "series": series, "gapless_and_unique": gapless and sum(s["documents"] for s in series) == documents}
 
 
@@ -111,7 +135,10 @@ async def main(args) -> dict:
         report["cases"].append(case)
         print(f"{points} point(s) of sale, {args.workers} worker(s): {case['per_second_median']:.0f} documents/s "
               f"(min {case['per_second_min']:.0f}, max {case['per_second_max']:.0f}) over {args.runs} runs of "
-              f"{args.documents}; every series 1..n without gap or duplicate: {case['gapless_and_unique']}")
+              f"{args.documents}; every series 1..n without gap or duplicate: {case['gapless_and_unique']}; "
+              f"CPU per document: worker {statistics.median(r['worker_cpu_ms_per_document'] for r in runs)} ms, "
+              f"PostgreSQL {statistics.median(r['database_cpu_ms_per_document'] for r in runs)} ms; SQL statements "
+              f"per document {statistics.median(r['sql_statements_per_document'] for r in runs)}")
     return report
 
 

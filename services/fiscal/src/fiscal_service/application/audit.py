@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.sql.expression import Executable
 from taquilla_contracts.envelope import uuid7
 
 from ..adapters.tables import audit_chain_heads, audit_entries, fiscal_documents
@@ -17,21 +18,29 @@ NUMBERS_VOIDED = "numbers.voided"
 DAY_CLOSED = "day.closed"
 
 
-async def append_audit(session, tenant_id: uuid.UUID, kind: str, subject_id: uuid.UUID | None, payload: dict) -> int:
-    """Add one entry in the caller's transaction; the head row lock keeps the chain linear."""
-    await session.execute(insert(audit_chain_heads).values(tenant_id=tenant_id, last_sequence=0, last_hash=GENESIS)
-                          .on_conflict_do_nothing())
-    head = (await session.execute(select(audit_chain_heads).where(audit_chain_heads.c.tenant_id == tenant_id)
-                                  .with_for_update())).one()
+async def append_audit(session, tenant_id: uuid.UUID, kind: str, subject_id: uuid.UUID | None, payload: dict,
+                       *, along_with: Executable | None = None) -> int:
+    """Add one entry in the caller's transaction; the head row lock keeps the chain linear. `along_with`
+    (the insert of the document the entry records) goes in the same round trip as the entry, so the
+    head stays locked for as few round trips as possible."""
+    payload = _plain(payload)  # before the lock: nothing below it but the chain itself
+    locate = select(audit_chain_heads).where(audit_chain_heads.c.tenant_id == tenant_id).with_for_update()
+    head = (await session.execute(locate)).first()
+    if head is None:  # the tenant's first entry
+        await session.execute(insert(audit_chain_heads).values(tenant_id=tenant_id, last_sequence=0,
+                                                               last_hash=GENESIS).on_conflict_do_nothing())
+        head = (await session.execute(locate)).one()
     sequence = head.last_sequence + 1
     recorded_at = datetime.now(UTC)
-    payload = _plain(payload)
     hashed = entry_hash(head.last_hash, sequence, kind, str(subject_id) if subject_id else None, payload, recorded_at)
-    await session.execute(audit_entries.insert().values(
+    entry = audit_entries.insert().values(
         id=uuid7(), tenant_id=tenant_id, sequence=sequence, kind=kind, subject_id=subject_id, payload=payload,
-        recorded_at=recorded_at, previous_hash=head.last_hash, hash=hashed))
-    await session.execute(audit_chain_heads.update().where(audit_chain_heads.c.tenant_id == tenant_id)
-                          .values(last_sequence=sequence, last_hash=hashed))
+        recorded_at=recorded_at, previous_hash=head.last_hash, hash=hashed)
+    move = audit_chain_heads.update().where(audit_chain_heads.c.tenant_id == tenant_id) \
+        .values(last_sequence=sequence, last_hash=hashed).add_cte(entry.cte("entry"))
+    if along_with is not None:
+        move = move.add_cte(along_with.cte("alongside"))
+    await session.execute(move)  # data-modifying CTEs run whether or not the statement reads them
     return sequence
 
 

@@ -26,18 +26,24 @@ def day_view(row) -> dict:
 
 
 async def day_for_issuing(session, settings: Settings, tenant_id: uuid.UUID, point_of_sale: str, cashier: str,
-                          now: datetime | None = None):
-    """The open day a document issued now goes into, locked; a day left open from an earlier date is
-    closed first (its Z report written), so no day ever spans two local dates."""
+                          now: datetime | None = None, time_zone: str | None = None):
+    """The open day a document issued now goes into, share-locked: issuers of one day do not wait for each
+    other, and closing the day (FOR UPDATE) waits until every document going into it is committed. A day
+    left open from an earlier date is closed first (its Z report written), so no day spans two local dates."""
     now = now or datetime.now(UTC)
-    zone = await tenant_time_zone(session, tenant_id, settings)
+    zone = time_zone or await tenant_time_zone(session, tenant_id, settings)
     today = now.astimezone(ZoneInfo(zone)).date()
     key = (fiscal_days.c.tenant_id == tenant_id, fiscal_days.c.point_of_sale == point_of_sale,
            fiscal_days.c.cashier == cashier)
     for _ in range(3):
+        row = (await session.execute(select(fiscal_days).where(
+            *key, fiscal_days.c.status == "open", fiscal_days.c.business_date == today)
+            .with_for_update(read=True))).first()
+        if row is not None:
+            return row
         row = (await session.execute(select(fiscal_days).where(*key, fiscal_days.c.status == "open")
                                      .with_for_update())).first()
-        if row is not None and row.business_date == today:
+        if row is not None and row.business_date == today:  # opened meanwhile by another issuer
             return row
         if row is not None:
             await close_day(session, row, "system:date-changed")

@@ -30,15 +30,17 @@ async def take_numbers(session, settings: Settings, tenant_id: uuid.UUID, docume
                        count: int = 1):
     """Advance the counter row by `count` in the caller's transaction (the row lock serializes issuers);
     returns the series row as it was, so its `next_number` is the first number taken."""
-    await ensure_series(session, settings, tenant_id, document_type, point_of_sale)
-    row = (await session.execute(
+    advance = (
         fiscal_series.update()
         .where(fiscal_series.c.tenant_id == tenant_id, fiscal_series.c.document_type == document_type,
                fiscal_series.c.point_of_sale == point_of_sale)
         .values(next_number=fiscal_series.c.next_number + count)
         .returning(fiscal_series.c.id, (fiscal_series.c.next_number - count).label("first"), fiscal_series.c.prefix,
-                   fiscal_series.c.padding)
-    )).one()
+                   fiscal_series.c.padding))
+    row = (await session.execute(advance)).first()
+    if row is None:  # the series' first document: create its counter, then take from it
+        await ensure_series(session, settings, tenant_id, document_type, point_of_sale)
+        row = (await session.execute(advance)).one()
     return row
 
 

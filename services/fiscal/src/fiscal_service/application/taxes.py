@@ -24,22 +24,15 @@ def rule_view(row) -> dict:
     }
 
 
-def _active(at: datetime):
-    return and_(tax_rules.c.retired_at.is_(None), tax_rules.c.valid_from <= at,
-                or_(tax_rules.c.valid_to.is_(None), tax_rules.c.valid_to > at))
-
-
 async def applicable_rates(session, settings: Settings, tenant_id: uuid.UUID, event_id: uuid.UUID | None,
                            payment_method: str | None, at: datetime) -> list[TaxRate]:
     """Event rules override the organizer's rule of the same code; no rule at all: the default VAT."""
-    configured = (await session.execute(select(tax_rules.c.id).where(
-        tax_rules.c.tenant_id == tenant_id, tax_rules.c.retired_at.is_(None)).limit(1))).first()
-    if configured is None:
+    live = (await session.execute(select(tax_rules).where(  # one read: a tenant has a handful of rules
+        tax_rules.c.tenant_id == tenant_id, tax_rules.c.retired_at.is_(None)).order_by(tax_rules.c.code))).all()
+    if not live:
         return [TaxRate(settings.default_tax_code, settings.default_tax_name, settings.default_vat_rate)]
-    scope = tax_rules.c.event_id.is_(None) if event_id is None else \
-        or_(tax_rules.c.event_id.is_(None), tax_rules.c.event_id == event_id)
-    rows = (await session.execute(select(tax_rules).where(tax_rules.c.tenant_id == tenant_id, scope, _active(at))
-                                  .order_by(tax_rules.c.code))).all()
+    rows = [row for row in live if (row.event_id is None or row.event_id == event_id)
+            and row.valid_from <= at and (row.valid_to is None or row.valid_to > at)]
     chosen: dict[str, object] = {}
     for row in rows:
         if row.code not in chosen or (row.event_id is not None and chosen[row.code].event_id is None):
