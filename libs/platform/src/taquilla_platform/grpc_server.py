@@ -19,16 +19,23 @@ async def serve_grpc(
     *,
     reflection_enabled: bool = True,
     grace_seconds: float = 5.0,
+    reuse_port: bool = False,
 ) -> None:
+    """`reuse_port`: several processes may serve the same port (SO_REUSEPORT); off, a second one fails to bind."""
     server = grpc.aio.server(interceptors=[aio_server_interceptor()],
-                             options=[("grpc.so_reuseport", 0)])
+                             options=[("grpc.so_reuseport", 1 if reuse_port else 0)])
     for add_to_server, servicer in register:
         add_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     if reflection_enabled:
         reflection.enable_server_reflection([*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    if server.add_insecure_port(f"{host}:{port}") == 0:
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:
+        bound = 0
+    if bound == 0:
+        await server.stop(None)
         raise RuntimeError(f"gRPC server could not bind {host}:{port}")
     await server.start()
     for name in ["", *service_names]:

@@ -32,6 +32,9 @@ def test_only_listed_headers_go_upstream_and_the_client_is_appended_to_forwarded
         "x-forwarded-for": "10.0.0.1, 10.0.0.2, 192.0.2.1", "x-request-id": "r1"}
     assert returned_response_headers({"Content-Type": "a/b", "Set-Cookie": "x", "Location": "/l"}) == {
         "content-type": "a/b", "location": "/l"}
+    # a public answer's caching rules reach the browser and any CDN in front of the gateway
+    assert returned_response_headers({"Cache-Control": "public, max-age=1", "Server": "uvicorn"}) == {
+        "cache-control": "public, max-age=1"}
 
 
 def test_provider_signatures_reach_payments_webhooks_and_nothing_else():

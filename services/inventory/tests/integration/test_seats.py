@@ -6,7 +6,7 @@ import uuid
 import grpc
 import pytest
 from inventory_service.adapters.tables import hold_units
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from taquilla.inventory.v1 import inventory_pb2
 
 from .conftest import inventory_service
@@ -135,3 +135,26 @@ async def test_best_available_refuses_when_no_row_has_the_seats_together(theatre
 async def test_a_quantity_in_a_numbered_zone_gets_the_best_seats(theatre):
     held = await theatre.hold(2, zone_id=theatre.platea)
     assert labels(held) == ["PLA-A5", "PLA-A6"]
+
+
+async def test_a_seat_another_buyer_is_taking_is_refused_as_taken_at_once(theatre):
+    async with theatre.h.db() as other:  # another hold is taking A5 and has not committed yet
+        await other.session.execute(text("SELECT id FROM sellable_units WHERE label = 'PLA-A5' FOR UPDATE"))
+        # Answered while A5 is still locked: a hold that waited for it would run into its deadline instead.
+        taking = await refusal(theatre.hold_seats("PLA-A4", "PLA-A5"))
+        assert (taking.code(), theatre.reason(taking)) == (grpc.StatusCode.FAILED_PRECONDITION, "seat_taken")
+        assert dict(taking.trailing_metadata())["taquilla-seats"] == "PLA-A5"
+        # Best available looks past it too: A5-A6 would be the best pair, B5-B6 is the next best.
+        assert labels(await theatre.hold_best(2)) == ["PLA-B5", "PLA-B6"]
+        await other.session.rollback()  # the other buyer gives up
+    statuses = await theatre.seat_statuses()
+    assert (statuses["PLA-A4"], statuses["PLA-A5"]) == ("available", "available")  # the refusal held nothing
+    assert labels(await theatre.hold_seats("PLA-A4", "PLA-A5")) == ["PLA-A4", "PLA-A5"]
+
+
+async def test_a_retried_seat_hold_racing_itself_makes_one_hold(theatre):
+    hold_id, owner = uuid.uuid4(), uuid.uuid4()
+    answers = await asyncio.gather(*(theatre.hold_seats("PLA-C1", "PLA-C2", hold_id=hold_id, owner_id=owner)
+                                     for _ in range(5)))
+    assert {a.hold_id for a in answers} == {str(hold_id)}
+    assert all(labels(a) == ["PLA-C1", "PLA-C2"] for a in answers)

@@ -4,7 +4,16 @@ Row A is the front (y = 0); the best point is the front row's centre unless a te
 """
 import uuid
 
-from inventory_service.domain.seating import Seat, best_available, best_point, blocks, ranked_choices
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from inventory_service.domain.seating import (
+    Seat,
+    SeatIndex,
+    best_available,
+    best_point,
+    blocks,
+    ranked_choices,
+)
 
 
 def venue(*rows: str) -> list[Seat]:
@@ -96,3 +105,32 @@ def test_ranked_choices_list_every_window_best_first_for_retries():
     assert ranked[0].stranded == 0
     assert [c.rank() for c in ranked] == sorted(c.rank() for c in ranked)
     assert {tuple(sorted(s.x for s in c.seats)) for c in ranked} == {(i, i + 1.0) for i in range(5)}
+
+
+drawings = st.lists(st.text(alphabet=". x", min_size=1, max_size=14), min_size=1, max_size=4)
+
+
+@given(rows=drawings, point=st.tuples(st.integers(-2, 14), st.integers(-1, 4)), quantity=st.integers(1, 4),
+       changes=st.lists(st.tuples(st.booleans(), st.integers(0, 60)), max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_the_seat_index_ranks_exactly_like_ranked_choices_as_seats_go_and_come_back(rows, point, quantity, changes):
+    seats = venue(*rows)
+    index = SeatIndex(seats, point)
+    for gone, which in [(True, 0), *changes]:
+        now = [Seat(s.unit_id, s.row, s.x, s.y, s.unit_id in index.available) for s in seats]
+        for limit in (1, 8, 10_000):
+            assert [c.unit_ids for c in index.ranked(quantity, limit)] == [
+                c.unit_ids for c in ranked_choices(now, quantity, point)][:limit]
+        if seats:
+            seat = seats[which % len(seats)].unit_id
+            index.take([seat]) if gone else index.give_back([seat])
+
+
+def test_the_seat_index_follows_what_the_database_says_is_free():
+    seats = venue("......")
+    index = SeatIndex(seats, best_point((s.x, s.y) for s in seats))
+    index.take([seats[2].unit_id, seats[3].unit_id])
+    assert [s.x for s in index.ranked(2, 1)[0].seats] == [0.0, 1.0]  # 4-5 would strand nothing either, 0-1 first
+    index.refresh([s.unit_id for s in seats] + [uuid.uuid4()])  # all free again; unknown ids are ignored
+    assert index.available == {s.unit_id for s in seats}
+    assert [s.x for s in index.ranked(2, 1)[0].seats] == [2.0, 3.0]

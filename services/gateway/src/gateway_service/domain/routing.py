@@ -24,7 +24,8 @@ FORWARDED_REQUEST_HEADERS = ("authorization", "content-type", "accept", "idempot
 # Payment providers sign their webhooks in a header; those reach payments' webhook endpoints only.
 PROVIDER_WEBHOOKS = f"{API_PREFIX}/payments/webhooks/"
 PROVIDER_SIGNATURE_HEADERS = ("stripe-signature", "taquilla-test-signature", "x-event-checksum")
-RETURNED_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "retry-after", "idempotency-replayed")
+RETURNED_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "retry-after", "idempotency-replayed",
+                             "cache-control")  # a public answer a CDN may keep (availability) says so
 REQUEST_ID = "x-request-id"
 FORWARDED_FOR = "x-forwarded-for"
 

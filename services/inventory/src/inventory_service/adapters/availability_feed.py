@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import asyncpg
 from sqlalchemy import text
@@ -30,6 +30,15 @@ async def announce_change(session: AsyncSession, session_ids) -> None:
                               {"channel": CHANNEL, "session_id": session_id})
 
 
+# Everything in this process that keeps availability (the public answers' cache) hears of every change a
+# feed of this process hears of: its own holds, confirms, releases and voids, and what it LISTENs to.
+_PROCESS_LISTENERS: list[Callable[[uuid.UUID], None]] = []
+
+
+def on_every_change(listener: Callable[[uuid.UUID], None]) -> None:
+    _PROCESS_LISTENERS.append(listener)
+
+
 class AvailabilityFeed:
     def __init__(self, database_url: str):
         self.database_url = database_url
@@ -38,8 +47,14 @@ class AvailabilityFeed:
         self._connecting = asyncio.Lock()  # one LISTEN connection per process (not a data lock)
 
     def changed(self, session_id: uuid.UUID) -> None:
+        for listener in _PROCESS_LISTENERS:
+            listener(session_id)
         for wake in self._watchers.get(session_id, ()):
             wake.set()
+
+    async def listen(self) -> None:
+        """LISTEN for changes made by other processes (started by the first watcher otherwise)."""
+        await self._listen()
 
     def _on_notify(self, _connection, _pid, _channel, payload: str) -> None:
         with contextlib.suppress(ValueError):

@@ -15,6 +15,7 @@ from taquilla_contracts import Envelope
 from taquilla_contracts.catalog import EventPublished
 from taquilla_messaging import PermanentError
 
+from ..adapters.availability_feed import announce_change
 from ..adapters.tables import events, sessions, units, zones
 from ..domain.holds import UnitStatus, label_width
 
@@ -69,3 +70,4 @@ async def record_event(session: AsyncSession, tenant_id: uuid.UUID, event: Event
                 units.c.zone_id == zone.zone_id, units.c.position > capacity,
                 units.c.status == UnitStatus.AVAILABLE.value,
             ))
+    await announce_change(session, [show.session_id for show in event.sessions])  # new zones, capacities

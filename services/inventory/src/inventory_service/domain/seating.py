@@ -105,3 +105,103 @@ def ranked_choices(seats: Iterable[Seat], quantity: int, point: tuple[float, flo
 def row_lower_bound(row_y: float, point: tuple[float, float]) -> float:
     """No choice in a row at `row_y` is closer to the best point than this."""
     return abs(row_y - point[1])
+
+
+class SeatIndex:
+    """A zone's seats and which are available, ranking choices exactly as `ranked_choices` does, fast.
+
+    The windows of N adjacent seats depend only on the layout, so they are listed once per quantity,
+    closest first; a search walks them and keeps those whose seats are all available. Windows with a
+    seat gone stay gone until a seat comes back (`give_back`, `refresh`), so the walk starts past them.
+    """
+
+    def __init__(self, seats: Iterable[Seat], point: tuple[float, float]):
+        rows: dict[str, list[Seat]] = {}
+        for seat in seats:
+            rows.setdefault(seat.row, []).append(seat)
+        self.point = point
+        self._blocks = [block for row in rows.values() for block in blocks(row)]
+        self._ids = [[s.unit_id for s in block] for block in self._blocks]
+        self._known = frozenset(unit for ids in self._ids for unit in ids)
+        self.available = {s.unit_id for block in self._blocks for s in block if s.available}
+        self.pending: set[uuid.UUID] = set()  # being taken right now by this process: not free whatever a read says
+        # per quantity: (rounded distance, x, row, distance, block, start) of every window, best first
+        self._windows: dict[int, list[tuple[float, float, str, float, int, int]]] = {}
+        self._gone_before: dict[int, int] = {}  # per quantity: every window before this index has a seat gone
+        self._first_window: dict[int, dict[uuid.UUID, int]] = {}  # per quantity: a seat's first window
+
+    def _listed(self, quantity: int) -> list[tuple[float, float, str, float, int, int]]:
+        listed = self._windows.get(quantity)
+        if listed is None:
+            listed = []
+            px, py = self.point
+            for number, block in enumerate(self._blocks):
+                xs = [s.x for s in block]
+                ys = [s.y for s in block]
+                sum_x, sum_y = sum(xs[:quantity]), sum(ys[:quantity])
+                for start in range(0, len(block) - quantity + 1):
+                    if start:
+                        sum_x += xs[start + quantity - 1] - xs[start - 1]
+                        sum_y += ys[start + quantity - 1] - ys[start - 1]
+                    distance = math.hypot(sum_x / quantity - px, sum_y / quantity - py)
+                    listed.append((round(distance, 9), xs[start], block[start].row, distance, number, start))
+            listed.sort()
+            first: dict[uuid.UUID, int] = {}
+            for i, (_, _, _, _, number, start) in enumerate(listed):
+                for unit_id in self._ids[number][start:start + quantity]:
+                    first.setdefault(unit_id, i)
+            self._windows[quantity], self._first_window[quantity] = listed, first
+        return listed
+
+    def _revive(self, unit_ids: Iterable[uuid.UUID]) -> None:
+        """Seats came back: the walk starts again no later than their first window."""
+        unit_ids = list(unit_ids)
+        for quantity, gone_before in self._gone_before.items():
+            first = self._first_window[quantity]
+            self._gone_before[quantity] = min([gone_before, *(first[u] for u in unit_ids if u in first)])
+
+    def ranked(self, quantity: int, limit: int) -> list[Choice]:
+        """The `limit` best choices of `quantity` available adjacent seats (as `ranked_choices(...)[:limit]`)."""
+        if quantity <= 0:
+            return []
+        listed = self._listed(quantity)
+        available = self.available
+        best: list[Choice] = []
+        stranding: list[tuple[int, int, Choice]] = []
+        all_gone = True
+        for i in range(self._gone_before.get(quantity, 0), len(listed)):
+            _, _, _, distance, number, start = listed[i]
+            ids = self._ids[number]
+            end = start + quantity
+            if not available.issuperset(ids[start:end]):
+                if all_gone:
+                    self._gone_before[quantity] = i + 1
+                continue
+            all_gone = False
+            stranded = ((start >= 1 and ids[start - 1] in available and (start < 2 or ids[start - 2] not in available))
+                        + (end < len(ids) and ids[end] in available
+                           and (end + 1 >= len(ids) or ids[end + 1] not in available)))
+            choice = Choice(tuple(self._blocks[number][start:end]), stranded, distance)
+            if not stranded:
+                best.append(choice)
+                if len(best) == limit:
+                    return best
+            else:
+                stranding.append((stranded, i, choice))
+        stranding.sort(key=lambda found: found[:2])
+        return (best + [choice for _, _, choice in stranding])[:limit]
+
+    def take(self, unit_ids: Iterable[uuid.UUID]) -> None:
+        self.available.difference_update(unit_ids)
+
+    def give_back(self, unit_ids: Iterable[uuid.UUID]) -> None:
+        came_back = set(unit_ids) - self.available
+        self.available |= came_back
+        self._revive(came_back)
+
+    def refresh(self, available: Iterable[uuid.UUID]) -> None:
+        """What the database says is available now (only seats of this layout count)."""
+        now = set(self._known.intersection(available)) - self.pending
+        came_back = now - self.available
+        self.available = now
+        self._revive(came_back)

@@ -9,6 +9,7 @@ from taquilla_platform.service import Container
 from taquilla_platform.settings import Environment
 
 from ...adapters.availability_feed import AvailabilityFeed
+from ...adapters.hold_connections import HoldConnections
 from .servicer import InventoryServicer
 
 SERVICE_NAME = inventory_pb2.DESCRIPTOR.services_by_name["Inventory"].full_name
@@ -17,11 +18,15 @@ SERVICE_NAME = inventory_pb2.DESCRIPTOR.services_by_name["Inventory"].full_name
 async def serve_inventory(container: Container, stop: asyncio.Event) -> None:
     settings = container.settings
     feed = AvailabilityFeed(settings.db.url)
+    holds = await HoldConnections.open(settings.db.url, settings.grpc_hold_connections)
     try:
+        servicer = InventoryServicer(container.db, settings, feed, holds)
         await serve_grpc(
-            [(inventory_pb2_grpc.add_InventoryServicer_to_server, InventoryServicer(container.db, settings, feed))],
+            [(inventory_pb2_grpc.add_InventoryServicer_to_server, servicer)],
             [SERVICE_NAME], settings.grpc.host, settings.grpc.port, stop,
             reflection_enabled=settings.grpc.reflection and settings.environment is not Environment.production,
+            reuse_port=settings.grpc_reuse_port,
         )
     finally:
+        await holds.close()
         await feed.close()

@@ -12,6 +12,7 @@ from taquilla.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from taquilla_platform.database import Database
 
 from ...adapters.availability_feed import AvailabilityFeed
+from ...adapters.hold_connections import HoldConnections
 from ...application.blocks import (
     Block,
     BlockHoldRequest,
@@ -23,7 +24,13 @@ from ...application.blocks import (
 )
 from ...application.confirm_hold import confirm_hold
 from ...application.extend_hold import extend_hold
-from ...application.hold_units import hold_units_for_buyer
+from ...application.hold_units import (
+    buyer_lock_key,
+    check_hold_request,
+    forget_availability,
+    hold_units,
+    hold_units_for_buyer,
+)
 from ...application.queries import SessionAvailability, session_availability
 from ...application.release_hold import release_hold
 from ...application.void_hold import void_hold
@@ -123,10 +130,17 @@ def block_message(block: Block) -> inventory_pb2.Block:
 
 
 class InventoryServicer(inventory_pb2_grpc.InventoryServicer):
-    def __init__(self, db: Database, settings: Settings, feed: AvailabilityFeed | None = None):
+    def __init__(self, db: Database, settings: Settings, feed: AvailabilityFeed | None = None,
+                 holds: HoldConnections | None = None):
         self.db = db
         self.settings = settings
         self.feed = feed or AvailabilityFeed(settings.db.url)
+        self.holds = holds  # Hold's own connections; without them, Hold runs in a unit of work
+
+    def back_on_sale(self, session_id) -> None:
+        """Units of the session may be on sale again: wake its watchers, re-read its free seats."""
+        forget_availability(session_id)
+        self.feed.changed(session_id)
 
     @answers_with_status
     async def Hold(self, request: inventory_pb2.HoldRequest, context) -> inventory_pb2.HoldDetails:
@@ -151,10 +165,15 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServicer):
         else:
             raise InvalidRequest("say what to hold: general admission (zone_id and quantity), seats by id, or "
                                  "best available (zone_id and quantity)", field="selection")
-        async with self.db.unit_of_work(tenant_id) as uow:
-            held = await hold_units_for_buyer(uow.session, tenant_id, hold,
-                                              max_ttl_seconds=self.settings.max_hold_ttl_seconds)
-            await uow.commit()
+        if self.holds is not None:
+            check_hold_request(hold, max_ttl_seconds=self.settings.max_hold_ttl_seconds)
+            async with self.holds.transaction(tenant_id, buyer_lock_key(tenant_id, hold)) as pg:
+                held = await hold_units(pg, tenant_id, hold)
+        else:
+            async with self.db.unit_of_work(tenant_id) as uow:
+                held = await hold_units_for_buyer(uow.session, tenant_id, hold,
+                                                  max_ttl_seconds=self.settings.max_hold_ttl_seconds)
+                await uow.commit()
         self.feed.changed(held.session_id)
         return hold_details(held)
 
@@ -175,7 +194,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServicer):
         async with self.db.unit_of_work(tenant_id) as uow:
             hold = await release_hold(uow.session, tenant_id, hold_id, owner_id, request.reason)
             await uow.commit()
-        self.feed.changed(hold.session_id)
+        self.back_on_sale(hold.session_id)
         return hold_details(hold)
 
     @answers_with_status
@@ -196,7 +215,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServicer):
         async with self.db.unit_of_work(tenant_id) as uow:
             hold = await void_hold(uow.session, tenant_id, hold_id, owner_id, unit_ids)
             await uow.commit()
-        self.feed.changed(hold.session_id)
+        self.back_on_sale(hold.session_id)
         return hold_details(hold)
 
     @answers_with_status
@@ -283,7 +302,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServicer):
                                         offer_ttl_seconds=self.settings.waitlist_offer_ttl_seconds,
                                         max_ttl_seconds=self.settings.max_hold_ttl_seconds)
             await uow.commit()
-        self.feed.changed(block.session_id)
+        self.back_on_sale(block.session_id)
         return block_message(block)
 
     @answers_with_status

@@ -1,0 +1,57 @@
+"""The gRPC process's own connections for holds: asyncpg, no ORM, three round trips a hold.
+
+A hold is the on-sale hot path, so its transaction is opened, scoped to the tenant and (for a buyer)
+serialised on the buyer's advisory lock in one round trip, runs its statement (prepared once per
+connection), and commits. Connections are not pinged before use and not reset after (the transaction
+ends every state it set): a dropped connection fails one call, which the caller retries with the same
+hold id, and the pool replaces it.
+"""
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+
+async def _keep(_connection: asyncpg.Connection) -> None:
+    """Nothing to reset: set_config and advisory locks are transaction-local, and asyncpg rolls back
+    any transaction left open before the connection goes back to the pool."""
+
+
+class HoldConnections:
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
+
+    @classmethod
+    async def open(cls, database_url: str, size: int) -> HoldConnections:
+        dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        # The hold statements are prepared once per connection; a plan made for their parameters each time
+        # (PostgreSQL's choice for some of them) costs more than running them, so the generic plan is kept.
+        return cls(await asyncpg.create_pool(dsn, min_size=1, max_size=size, reset=_keep,
+                                             server_settings={"plan_cache_mode": "force_generic_plan"}))
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, tenant_id: uuid.UUID, lock_key: str | None = None
+                          ) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction scoped to the tenant, holding the advisory lock `lock_key` when given; committed
+        when the block ends normally, rolled back otherwise."""
+        # One simple-protocol round trip; both values are built from parsed UUIDs, so they quote safely.
+        opening = f"BEGIN; SELECT set_config('app.tenant_id', '{uuid.UUID(str(tenant_id))}', true)"
+        if lock_key is not None:
+            if not all(c in "0123456789abcdef-:" for c in lock_key):
+                raise ValueError("a lock key is made of UUIDs")
+            opening += f"; SELECT pg_advisory_xact_lock(hashtextextended('{lock_key}', 0))"
+        async with self.pool.acquire() as pg:
+            await pg.execute(opening)
+            try:
+                yield pg
+            except Exception:
+                await pg.execute("ROLLBACK")
+                raise  # (cancelled: the pool rolls back once the cancelled statement is over)
+            await pg.execute("COMMIT")
+
+    async def close(self) -> None:
+        await self.pool.close()
