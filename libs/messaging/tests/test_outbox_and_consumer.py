@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import uuid
+from dataclasses import replace
 
 import aio_pika
 from opentelemetry import trace
@@ -206,22 +207,32 @@ from taquilla_messaging.topology import Topology
 from taquilla_platform.database import Database
 from taquilla_platform.settings import DatabaseSettings
 
-async def main():
-    db = Database.from_settings(DatabaseSettings(url=sys.argv[1]))
-    connection = await aio_pika.connect_robust(sys.argv[2])
+async def main(url, broker_url, prefix, when="after_commit", delivery_limit="5"):
+    db = Database.from_settings(DatabaseSettings(url=url))
+    connection = await aio_pika.connect_robust(broker_url)
     subs = Subscriptions("svc")
 
     @subs.on(UnitsReleased)
     async def handle(uow, envelope, message):
+        if when == "before_commit":
+            os._exit(9)  # the message crashes the process before anything commits, every time
         await uow.session.execute(effects.insert().values(message_id=envelope.id, note="crash"))
         uow.after_commit(lambda: os._exit(9))  # dies after commit, before the ack
 
-    consumer = Consumer(subs, connection, Topology(sys.argv[3], retry_delays_ms=(200, 400, 800)), tables,
-                        lambda tenant_id: db.unit_of_work(tenant_id))
-    await consumer.run(asyncio.Event())
+    topology = Topology(prefix, retry_delays_ms=(200, 400, 800), delivery_limit=int(delivery_limit))
+    consumer = Consumer(subs, connection, topology, tables, lambda tenant_id: db.unit_of_work(tenant_id))
+    stop = asyncio.Event()
+    asyncio.get_running_loop().call_later(3, stop.set)  # nothing came: exit normally
+    await consumer.run(stop)
 
-asyncio.run(main())
+asyncio.run(main(*sys.argv[1:]))
 '''
+
+
+def run_crashing_consumer(env, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: ASYNC221 - the test waits for the process to die on purpose
+        [sys.executable, "-c", CRASHING_CONSUMER, env["url"], env["layout"].broker_url, env["topology"].prefix,
+         *options], capture_output=True, text=True, timeout=60, env=os.environ)
 
 
 async def test_a_consumer_killed_after_commit_but_before_its_ack_causes_no_second_effect(bus_env):
@@ -230,10 +241,7 @@ async def test_a_consumer_killed_after_commit_but_before_its_ack_causes_no_secon
     await consumer_setup.declare(channel)
     envelope = released()
     await publish_raw(bus_env, envelope)
-    crashing = subprocess.run(  # noqa: ASYNC221 - the test waits for the process to die on purpose
-        [sys.executable, "-c", CRASHING_CONSUMER, bus_env["url"], bus_env["layout"].broker_url,
-         bus_env["topology"].prefix],
-        capture_output=True, text=True, timeout=60, env=os.environ)
+    crashing = run_crashing_consumer(bus_env)
     assert crashing.returncode == 9, crashing.stderr[-2000:]
     assert await effect_count(bus_env["db"], envelope.id) == 1
     # the broker redelivers the unacked message to the next consumer; the inbox makes it a no-op
@@ -274,3 +282,33 @@ async def test_the_trace_continues_from_the_writer_through_the_relay_to_the_cons
 
 async def _at_least(db, n):
     return await effect_count(db) >= n or None
+
+
+async def ready_messages(env, queue: str) -> int:
+    """Counted on a plain connection (a robust channel answers a re-declaration from its own memory)."""
+    async with await aio_pika.connect(env["layout"].broker_url) as connection:
+        declared = await (await connection.channel()).declare_queue(queue, passive=True)
+        return declared.declaration_result.message_count
+
+
+async def test_a_message_that_keeps_killing_its_consumer_is_parked_after_the_delivery_limit(bus_env):
+    env = {**bus_env, "topology": replace(bus_env["topology"], delivery_limit=2)}
+    channel = await env["connection"].channel()
+    await consumer_for(env, record_effect).declare(channel)
+    poison = released()
+    await publish_raw(env, poison)
+    exits = []
+    for _ in range(5):
+        crashing = run_crashing_consumer(env, "before_commit", str(env["topology"].delivery_limit))
+        exits.append(crashing.returncode)
+        if crashing.returncode == 0:
+            break
+    assert exits == [9, 9, 9, 0]  # delivered limit + 1 times, then the broker dead-lettered it
+    assert await ready_messages(env, env["topology"].dead_queue("svc")) == 1
+    other = released()  # the queue flows again for everything else
+    stop, task = await run_in_background(consumer_for(env, record_effect).run)
+    await publish_raw(env, other)
+    await eventually(lambda: _at_least(env["db"], 1), timeout=10)
+    assert await effect_count(env["db"], other.id) == 1 and await effect_count(env["db"], poison.id) == 0
+    stop.set()
+    await task

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from taquilla_contracts import Envelope, Message
 
+from .faults import fault_point
 from .tables import MessagingTables
 from .topology import Topology
 from .tracing import context_from, tracer
@@ -161,6 +162,8 @@ class Consumer:
                         outcome = "handled"
                     else:
                         outcome = "duplicate"
+                if outcome == "handled":
+                    fault_point("consumer.after_commit_before_ack")
                 await message.ack()
                 CONSUMED.labels(self.service, envelope.type, outcome).inc()
             except (PermanentError, ValidationError) as exc:
@@ -205,6 +208,24 @@ class Consumer:
         except Exception:
             log.exception("could not park the message; requeueing")
             await message.nack(requeue=True)
+
+
+async def parked_messages(connection: AbstractRobustConnection, topology: Topology, service: str,
+                          limit: int = 100) -> list[dict[str, Any]]:
+    """What sits in the service's dead-letter queue (id, type, why), left where it is."""
+    channel = await connection.channel()
+    try:
+        dead = await channel.get_queue(topology.dead_queue(service), ensure=True)
+        seen = []
+        while len(seen) < limit:  # held unacked until the channel closes, then all go back in order
+            message = await dead.get(no_ack=False, fail=False)
+            if message is None:
+                break
+            seen.append({"message_id": message.message_id, "type": message.type,
+                         "error": (message.headers or {}).get(ERROR_HEADER), "body": message.body.decode(errors="replace")})
+        return seen
+    finally:
+        await channel.close()
 
 
 async def replay_dead_letters(connection: AbstractRobustConnection, topology: Topology, service: str,

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from taquilla_contracts import Envelope
 
+from .faults import fault_point
 from .tables import MessagingTables
 from .topology import Topology
 from .tracing import context_from, current_trace_headers, tracer
@@ -126,9 +127,11 @@ class OutboxRelay:
             )).all()
             if not rows:
                 return 0
+            fault_point("outbox.after_claim_before_publish")
             results = await asyncio.gather(*(self._publish(channel, row) for row in rows), return_exceptions=True)
             sent = [row.id for row, result in zip(rows, results, strict=True) if result is None]
             if sent:
+                fault_point("outbox.after_publish_before_mark")
                 await session.execute(update(o).where(o.c.id.in_(sent)).values(sent_at=func.now()))
             for row, result in zip(rows, results, strict=True):
                 if result is not None:

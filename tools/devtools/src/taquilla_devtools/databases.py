@@ -8,12 +8,20 @@ from .services import SERVICES, PlatformLayout
 ADMIN_DSN = "postgresql://postgres@{host}:{port}/postgres"
 
 
-async def _admin(layout: PlatformLayout) -> asyncpg.Connection:
-    return await asyncpg.connect(ADMIN_DSN.format(host=layout.db_host, port=layout.db_port))
+async def _admin(layout: PlatformLayout, port: int | None = None) -> asyncpg.Connection:
+    return await asyncpg.connect(ADMIN_DSN.format(host=layout.db_host, port=port or layout.db_port))
 
 
-async def ensure_roles(layout: PlatformLayout) -> None:
-    conn = await _admin(layout)
+def _by_port(layout: PlatformLayout, services: tuple[str, ...]) -> dict[int, list[str]]:
+    """Services grouped by the PostgreSQL port their database lives on (`PlatformLayout.db_ports`)."""
+    ports: dict[int, list[str]] = {}
+    for service in services:
+        ports.setdefault(layout.database_port(service), []).append(service)
+    return ports
+
+
+async def ensure_roles(layout: PlatformLayout, port: int | None = None) -> None:
+    conn = await _admin(layout, port)
     try:
         for role, extra in ((layout.db_owner, "LOGIN CREATEDB"), (layout.db_app_role, "LOGIN")):
             exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
@@ -25,8 +33,13 @@ async def ensure_roles(layout: PlatformLayout) -> None:
 
 async def create_databases(layout: PlatformLayout, *, fresh: bool = False,
                            services: tuple[str, ...] = SERVICES) -> None:
-    await ensure_roles(layout)
-    conn = await _admin(layout)
+    for port, on_port in _by_port(layout, services).items():
+        await ensure_roles(layout, port)
+        await _create_on(layout, port, on_port, fresh)
+
+
+async def _create_on(layout: PlatformLayout, port: int, services: list[str], fresh: bool) -> None:
+    conn = await _admin(layout, port)
     try:
         for service in services:
             name = layout.database(service)
@@ -41,9 +54,10 @@ async def create_databases(layout: PlatformLayout, *, fresh: bool = False,
 
 
 async def drop_databases(layout: PlatformLayout, services: tuple[str, ...] = SERVICES) -> None:
-    conn = await _admin(layout)
-    try:
-        for service in services:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{layout.database(service)}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    for port, on_port in _by_port(layout, services).items():
+        conn = await _admin(layout, port)
+        try:
+            for service in on_port:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{layout.database(service)}" WITH (FORCE)')
+        finally:
+            await conn.close()

@@ -142,6 +142,7 @@ class Platform:
         self.stop_grace = stop_grace
         self.python = python
         self._processes: dict[str, ServiceProcess] = {}
+        self._env_overrides: dict[str, dict[str, str]] = {}
 
     # -- what runs, and where ------------------------------------------------------------------
 
@@ -149,7 +150,8 @@ class Platform:
         return [self.python, "-m", f"{service}_service", kind]
 
     def environment(self, service: str) -> dict[str, str]:
-        return {**os.environ, "PYTHONUNBUFFERED": "1", **self.layout.env(service)}
+        return {**os.environ, "PYTHONUNBUFFERED": "1", **self.layout.env(service),
+                **self._env_overrides.get(service, {})}
 
     def url(self, service: str) -> str:
         return self.layout.url(service)
@@ -355,11 +357,28 @@ class Platform:
         if entry is not None:
             await self._terminate([entry])
 
-    async def restart(self, service: str, *, timeout: float | None = None) -> None:
+    async def restart(self, service: str, *, timeout: float | None = None,
+                      env: dict[str, str] | None = None) -> None:
+        """Stop (if running) and start again; `env` is added to its environment until the next restart
+        (a drill arms `TAQUILLA_FAULTS` or points orders at a fault proxy this way)."""
         await self.stop_service(service)
         log.info("restarting %s", service)
+        self._env_overrides[service] = dict(env or {})
         await self._spawn(service)
         await self.wait_ready([service], timeout)
+
+    async def wait_exit(self, service: str, timeout: float) -> int:
+        """Until the service's process ends (a drill's fault point killed it); its exit code."""
+        entry = self._processes.get(service)
+        if entry is None:
+            raise PlatformError(f"{service} was never started")
+        try:
+            code = await asyncio.wait_for(entry.process.wait(), timeout)
+        except TimeoutError:
+            raise PlatformError(_failure(service, f"still running after {timeout:.0f}s", self.log_path(service))) \
+                from None
+        entry.log_file.close()
+        return code
 
     async def stop(self) -> None:
         """SIGTERM to every service, up to `stop_grace` seconds, then SIGKILL. Safe to call twice."""

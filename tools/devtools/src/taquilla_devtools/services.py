@@ -34,6 +34,10 @@ class PlatformLayout:
     redis_url: str = "redis://127.0.0.1:6379/0"
     environment: str = "development"
     extra_env: dict[str, str] = field(default_factory=dict)
+    db_ports: dict[str, int] = field(default_factory=dict)  # a service whose database is on another port
+
+    def database_port(self, service: str) -> int:
+        return self.db_ports.get(service, self.db_port)
 
     def http_port(self, service: str) -> int:
         return self.http_base_port + PORT_OFFSETS[service]
@@ -46,7 +50,7 @@ class PlatformLayout:
 
     def env(self, service: str) -> dict[str, str]:
         p = service.upper() + "_"
-        db = f"{self.db_host}:{self.db_port}/{self.database(service)}"
+        db = f"{self.db_host}:{self.database_port(service)}/{self.database(service)}"
         env = {
             f"{p}ENVIRONMENT": self.environment,
             f"{p}DB__URL": f"postgresql+asyncpg://{self.db_app_role}@{db}",
@@ -69,6 +73,7 @@ class PlatformLayout:
         if service == "orders":
             env["ORDERS_INVENTORY__TARGET"] = f"127.0.0.1:{self.grpc_port}"
             env["ORDERS_CATALOG__BASE_URL"] = self.url("catalog")
+            env["ORDERS_TICKETS__BASE_URL"] = self.url("tickets")
         if service == "notifications":
             env["NOTIFICATIONS_SMTP__HOST"] = self.smtp_host
             env["NOTIFICATIONS_SMTP__PORT"] = str(self.smtp_port)

@@ -37,10 +37,12 @@ async def issue_tickets(uow, envelope: Envelope, command: IssueTickets, vault: K
 
     unit_ids = [unit.unit_id for unit in command.units]
     taken = (await session.execute(
-        select(tickets.c.unit_id, tickets.c.order_code)
+        select(tickets.c.unit_id, tickets.c.order_id, tickets.c.order_code)
         .where(tickets.c.tenant_id == tenant_id, tickets.c.unit_id.in_(unit_ids),
                tickets.c.status == TicketStatus.VALID.value)
     )).first()
+    if taken is not None and taken.order_id == command.order_id:
+        return  # a concurrent delivery of this order (the reconciler re-sends it) committed after our first look
     if taken is not None:
         raise PermanentError(f"unit {taken.unit_id} already has a valid ticket (order {taken.order_code})")
 
