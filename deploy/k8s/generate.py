@@ -135,6 +135,7 @@ def env_placement(svc: str, key: str) -> tuple[str, str]:
         "GRPC__PORT": str(GRPC_PORT),
         "INVENTORY__TARGET": f"inventory-grpc:{GRPC_PORT}",
         "CATALOG__BASE_URL": f"http://catalog:{http_port('catalog')}",
+        "TICKETS__BASE_URL": f"http://tickets:{http_port('tickets')}",
         "BOOTSTRAP_ADMIN__EMAIL": "admin@taquilla.example",
         "SMTP__HOST": "smtp.example.com",
         "SMTP__PORT": "587",

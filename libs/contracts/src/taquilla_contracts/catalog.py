@@ -28,6 +28,21 @@ class SessionOnSale(BaseModel):
     starts_at: datetime
 
 
+class PaymentPlanRules(BaseModel):
+    """What the organizer allows of paying an order in parts; an event without them is paid at once."""
+    model_config = ConfigDict(frozen=True)
+
+    kinds: list[Literal["installments", "flexible"]]  # fixed schedule, and/or any amounts until the total
+    max_installments: int = 3  # fixed plans: the deposit plus at most this many minus one installments
+    installment_interval_days: int | None = None  # fixed plans: days between installments; None: spread evenly
+    min_deposit_percent: int = 0  # of the order's total
+    min_deposit_minor: int = 0
+    min_contribution_minor: int = 0  # flexible plans: the smallest contribution after the deposit
+    final_deadline: datetime  # everything paid by then (before the event), or the order is cancelled
+    on_missed_deadline: Literal["refund_all", "keep_percent", "keep_deposit"] = "refund_all"
+    keep_percent: int = 0  # keep_percent: the share of the total the organizer keeps (never more than paid)
+
+
 class EventPublished(Event):
     TYPE = "catalog.event.published"
 
@@ -42,6 +57,7 @@ class EventPublished(Event):
     zones: list[ZoneOnSale]
     max_tickets_per_order: int = 10
     hold_ttl_seconds: int = 600  # how long a buyer's seats stay held before payment
+    payment_plans: PaymentPlanRules | None = None  # None: orders are paid in one payment
 
 
 class SeatOnSale(BaseModel):

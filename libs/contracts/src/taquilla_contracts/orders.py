@@ -10,6 +10,22 @@ from .common import Buyer, OrderLine
 from .envelope import Command, Event
 
 
+class PlanInstallment(BaseModel):
+    """One part of a payment plan: the first is the deposit."""
+    number: int  # 1 = the deposit
+    amount_minor: int  # flexible plans: the deposit, then 0 (any amount) until the deadline
+    due_at: datetime
+
+
+class PaymentPlan(BaseModel):
+    """An order paid in parts: what payments charges each time, and until when."""
+    kind: str  # "installments" (fixed amounts and dates) or "flexible" (any amount until the total)
+    deposit_minor: int
+    min_contribution_minor: int  # flexible: the smallest later contribution (the rest may always be paid)
+    deadline: datetime  # the whole total is due by then
+    installments: list[PlanInstallment]
+
+
 class OrderPlaced(Event):
     TYPE = "orders.order.placed"
 
@@ -22,6 +38,7 @@ class OrderPlaced(Event):
     total_minor: int
     currency: str
     hold_expires_at: datetime
+    payment_plan: PaymentPlan | None = None  # None: one payment of the total
 
 
 class OrderHoldExtended(Event):
@@ -134,6 +151,8 @@ class CreditLine(BaseModel):
 
     original_line: int  # index of the line on the invoice (as orders sent it in fiscal.issue_document)
     quantity: int
+    # Credit at this unit price instead of the invoice's (never more): a resale refund keeps the organizer's fee.
+    unit_price_minor: int | None = None
 
 
 class IssueCreditNote(Command):
@@ -145,6 +164,14 @@ class IssueCreditNote(Command):
     order_id: uuid.UUID
     lines: list[CreditLine] = Field(default_factory=list)
     reason: str
+
+
+class ExpireResaleOrder(Command):
+    """Orders' own timer (an outbox row due at the deadline): a resale order still unpaid gives its listing back."""
+
+    TYPE = "orders.expire_resale_order"
+
+    order_id: uuid.UUID
 
 
 class OrderRefunded(Event):
@@ -163,3 +190,33 @@ class OrderRefunded(Event):
     ticket_ids: list[uuid.UUID]  # the tickets voided by this refund (empty for an amount-only refund)
     full: bool  # nothing of the order is left
     reason: str
+
+
+class RunPlanTimer(Command):
+    """Orders' own durable timer for an order paid in parts (an outbox row due at `due_at`): keep the hold alive,
+    remind the buyer of an installment, or end a plan whose deadline passed unpaid."""
+
+    TYPE = "orders.run_plan_timer"
+
+    order_id: uuid.UUID
+    timer: str  # "keep_hold" | "remind" | "deadline"
+    installment: int = 0  # remind: the installment's number
+
+
+class InstallmentDue(Event):
+    """An installment of an order paid in parts falls due soon (sent ahead of its due date, once)."""
+
+    TYPE = "orders.installment.due"
+
+    order_id: uuid.UUID
+    code: str
+    event_id: uuid.UUID
+    event_title: str
+    buyer: Buyer
+    number: int
+    installments_total: int
+    amount_minor: int  # what is due with this installment (flexible: what is left)
+    left_minor: int  # everything still to pay
+    currency: str
+    due_at: datetime
+    deadline: datetime

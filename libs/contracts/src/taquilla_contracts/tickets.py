@@ -93,3 +93,46 @@ class TicketCheckedIn(Event):
     direction: Literal["entry", "exit"]
     mode: Literal["online", "offline"]
     scanned_at: datetime
+
+
+class ConfirmResale(Command):
+    """A resale order is paid: sell it the listing it reserved and void the seller's ticket ("resold").
+
+    Answered by `tickets.resale.confirmed` or `tickets.resale.rejected`; a repeat answers the same.
+    """
+
+    TYPE = "tickets.confirm_resale"
+
+    listing_id: uuid.UUID
+    order_id: uuid.UUID
+
+
+class ResaleConfirmed(Event):
+    """The listing is sold to the order; the seller's ticket is void and its unit may be issued to the buyer."""
+
+    TYPE = "tickets.resale.confirmed"
+
+    listing_id: uuid.UUID
+    order_id: uuid.UUID
+    ticket_id: uuid.UUID  # the seller's ticket, now void
+    seller_order_id: uuid.UUID
+
+
+class ResaleRejected(Event):
+    """The listing cannot be sold to the order (withdrawn, reserved by another order, ticket used or void)."""
+
+    TYPE = "tickets.resale.rejected"
+
+    listing_id: uuid.UUID
+    order_id: uuid.UUID
+    reason: str
+
+
+class ReleaseListing(Command):
+    """A resale order was not paid (expired, payment failed, cancelled): its listing is for sale again."""
+
+    TYPE = "tickets.release_listing"
+
+    listing_id: uuid.UUID
+    order_id: uuid.UUID
+    reason: str

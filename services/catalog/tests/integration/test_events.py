@@ -334,3 +334,34 @@ async def test_a_slug_two_organizers_share_is_resolved_by_naming_the_organizer()
         assert chosen.status_code == 200 and chosen.json()["id"] == ids[andes]
         own = await h.client.get("/api/v1/events/feria-de-verano", headers=staff(caribe))
         assert own.status_code == 200 and own.json()["id"] == ids[caribe]
+
+
+async def test_payment_plan_rules_are_checked_and_announced_with_the_event():
+    async with service_harness("catalog") as h:
+        tenant = uuid.uuid4()
+        await register_organizer(h, tenant)
+        published = await h.listen("catalog.event.published")
+        draft = await create(h, tenant)
+        rules = {"kinds": ["installments"], "max_installments": 4, "min_deposit_percent": 25,
+                 "final_deadline": "2030-04-20T00:00:00Z", "on_missed_deadline": "keep_deposit"}
+        path = f"/api/v1/events/{draft['id']}"
+
+        late = await h.client.patch(path, headers=staff(tenant),
+                                    json={"payment_plans": {**rules, "final_deadline": "2030-05-03T00:00:00Z"}})
+        problem = assert_problem(late, 422, "validation-error")
+        assert [e["field"] for e in problem["errors"]] == ["payment_plans.final_deadline"]
+        unknown_kind = await h.client.patch(path, headers=staff(tenant),
+                                            json={"payment_plans": {**rules, "kinds": ["layaway"]}})
+        assert unknown_kind.status_code == 422 and unknown_kind.json()["errors"][0]["field"].startswith(
+            "payment_plans.kinds")
+
+        saved = await h.client.patch(path, headers=staff(tenant), json={"payment_plans": rules})
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["payment_plans"] == {**rules, "installment_interval_days": None, "min_deposit_minor": 0,
+                                                 "min_contribution_minor": 0, "keep_percent": 0}
+        await publish(h, tenant, draft["id"])
+        message = (await asyncio.wait_for(published.get(), 15)).parse(EventPublished)
+        assert message.payment_plans is not None
+        assert (message.payment_plans.kinds, message.payment_plans.min_deposit_percent,
+                message.payment_plans.on_missed_deadline) == (["installments"], 25, "keep_deposit")
+        assert message.payment_plans.final_deadline == datetime(2030, 4, 20, tzinfo=UTC)

@@ -12,8 +12,11 @@ from taquilla_messaging.consumer import ERROR_HEADER
 
 
 def credit(tenant_id, order_id, refund_id=None, lines=(), reason="buyer_request") -> Envelope:
+    """`lines`: (invoice line, quantity) or (invoice line, quantity, credited unit price)."""
     command = IssueCreditNote(refund_id=refund_id or uuid.uuid4(), order_id=order_id, reason=reason,
-                              lines=[CreditLine(original_line=i, quantity=q) for i, q in lines])
+                              lines=[CreditLine(original_line=line[0], quantity=line[1],
+                                                unit_price_minor=line[2] if len(line) > 2 else None)
+                                     for line in lines])
     return Envelope.wrap(command, source="orders", tenant_id=tenant_id, correlation_id=str(order_id))
 
 
@@ -69,6 +72,24 @@ async def test_a_refund_gets_one_credit_note_on_the_invoice_however_often_it_is_
         assert first["tax_minor"] + second["tax_minor"] == invoice["tax_minor"]
         shown = (await h.client.get(f"/api/v1/fiscal/documents/{invoice['id']}", headers=staff(tenant))).json()
         assert [c["formatted_number"] for c in shown["credit_notes"]] == ["NC-00000001", "NC-00000002"]
+
+
+async def test_a_resale_refund_credits_the_price_minus_the_fee_and_the_seat_is_credited_once():
+    async with service_harness("fiscal", name="resale") as h:
+        tenant, order_id = uuid.uuid4(), uuid.uuid4()
+        await issue_and_wait(h, tenant, issue(tenant, order_id, lines=((2, 5000),)), 1)
+        await h.publish(credit(tenant, order_id, lines=[(0, 1, 4500)], reason="resold"))
+        (note,) = await wait_for_documents(h, tenant, 1, document_type="credit_note")
+        assert [(line["original_line"], line["quantity"], line["total_minor"]) for line in note["lines"]] == [
+            (0, 1, 4500)]
+        assert (note["total_minor"], note["reason"]) == (4500, "resold")
+
+        too_much = credit(tenant, order_id, lines=[(0, 1, 5001)])
+        await h.publish(too_much)  # never more than the invoice charged: parked, nothing issued
+        await h.publish(credit(tenant, order_id, reason="event_cancelled"))  # the rest: the other seat only
+        first, rest = await wait_for_documents(h, tenant, 2, document_type="credit_note")
+        assert [(line["original_line"], line["quantity"], line["total_minor"]) for line in rest["lines"]] == [
+            (0, 1, 5000)]
 
 
 async def test_a_refund_that_arrives_before_the_invoice_is_credited_once_the_invoice_exists():

@@ -106,6 +106,10 @@ class Settings(ServiceSettings):
         """`page` is "verify-email" or "reset-password"; the token is URL-safe base64 but quoted all the same."""
         return f"{self.storefront_url.rstrip('/')}/{page}?token={quote(token, safe='')}"
 
+    def order_link(self, order_id) -> str:
+        """The storefront's page of an order, where its buyer pays what is due."""
+        return f"{self.storefront_url.rstrip('/')}/orders/{order_id}"
+
     def waitlist_link(self, entry_id) -> str:
         """The storefront's page for a waitlist entry, where its holder buys what is held for them."""
         return f"{self.storefront_url.rstrip('/')}/waitlist/{entry_id}"

@@ -62,3 +62,10 @@ def test_preview_context_takes_iso_dates():
     assert context["session_starts_at"].year == 2026 and context["buyer_name"] == "Luis"
     with pytest.raises(ValueError):
         preview_context(KINDS["event_reminder"], {"session_starts_at": "tomorrow"})
+
+
+def test_a_resale_refund_tells_the_seller_their_ticket_was_resold(renderer):
+    resold = KINDS["refund_issued"].sample | {"reason": "resold", "full": False}
+    assert "Your ticket was resold" in renderer.render("refund_issued", "en", resold).text
+    assert "Tu entrada se revendió" in renderer.render("refund_issued", "es", resold).html
+    assert "resold" not in renderer.render("refund_issued", "en", KINDS["refund_issued"].sample).text

@@ -8,6 +8,7 @@ from taquilla_platform.service import ServiceDefinition
 from .adapters.catalog_client import CatalogClient
 from .adapters.inventory_client import InventoryClient
 from .adapters.tables import bus as bus_tables
+from .adapters.tickets_client import TicketsClient
 from .config import Settings
 from .entrypoints.http.refund_routes import router as refund_router
 from .entrypoints.http.report_routes import router as report_router
@@ -23,11 +24,14 @@ async def inventory_channel(container):
     container.extras["inventory"] = client
     catalog = container.settings.catalog
     container.extras["catalog"] = CatalogClient(catalog.base_url, catalog.timeout_seconds)
+    tickets = container.settings.tickets
+    container.extras["tickets"] = TicketsClient(tickets.base_url, tickets.timeout_seconds)
     try:
         yield
     finally:
         await client.close()
         await container.extras["catalog"].close()
+        await container.extras["tickets"].close()
 
 
 SERVICE = ServiceDefinition(

@@ -70,7 +70,8 @@ async def _ready_organizer(catalog, tenant):
     await eventually(known)
 
 
-async def on_sale_event(s: Slice, *, capacity=10, hold_ttl_seconds=600, numbered=False, **extra) -> dict:
+async def on_sale_event(s: Slice, *, capacity=10, hold_ttl_seconds=600, numbered=False, payment_plans=None,
+                        **extra) -> dict:
     zones = [{"name": "General", "capacity": capacity, "price_minor": 2500}]
     if numbered:  # two rows of five; row A costs 10% more
         zones.append({"name": "Platea", "kind": "numbered", "price_minor": 4000,
@@ -81,6 +82,10 @@ async def on_sale_event(s: Slice, *, capacity=10, hold_ttl_seconds=600, numbered
     created = await s.catalog.client.post("/api/v1/events", json=body, headers=staff(TENANT))
     assert created.status_code == 201, created.text
     event = created.json()
+    if payment_plans is not None:
+        patched = await s.catalog.client.patch(f"/api/v1/events/{event['id']}", json={"payment_plans": payment_plans},
+                                               headers=staff(TENANT))
+        assert patched.status_code == 200, patched.text
     published = await retry_while(lambda: s.catalog.client.post(f"/api/v1/events/{event['id']}/publish",
                                                                 headers=staff(TENANT)), statuses=(409,))
     assert published.status_code == 200, published.text

@@ -6,7 +6,7 @@ from taquilla_platform.service import ServiceDefinition
 
 from .adapters.tables import bus as bus_tables
 from .config import Settings
-from .entrypoints.http import admin, holders, reports, scanner
+from .entrypoints.http import admin, holders, reports, resale, scanner
 from .entrypoints.http.routes import router
 from .entrypoints.messaging.subscriptions import subscriptions
 
@@ -14,6 +14,6 @@ SERVICE = ServiceDefinition(
     name="tickets",
     root=Path(__file__).resolve().parents[2],
     settings=Settings,
-    routers=[reports.router, scanner.router, admin.router, holders.router, router],  # fixed paths before /{ticket_id}
+    routers=[reports.router, scanner.router, admin.router, resale.router, holders.router, router],  # fixed paths before /{ticket_id}
     bus=lambda settings, db: messaging_runtime("tickets", settings, db, bus_tables, subscriptions(settings)),
 )

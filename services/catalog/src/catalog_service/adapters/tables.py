@@ -72,6 +72,8 @@ events = Table(
     Column("group_discounts", JSONB, nullable=False, server_default=text("'[]'::jsonb")),  # [{min_quantity, percent}]
     Column("cloned_from", UUID(as_uuid=True)),
     Column("status_changed_at", DateTime(timezone=True)),
+    # paying in parts: the organizer's rules (PaymentPlanRules of the contracts); None: one payment only
+    Column("payment_plans", JSONB),
     UniqueConstraint("tenant_id", "slug", name="events_tenant_slug"),
     CheckConstraint("status IN ('draft', 'published', 'on_sale', 'sold_out', 'cancelled', 'completed')",
                     name="events_status"),

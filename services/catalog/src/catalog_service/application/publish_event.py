@@ -14,6 +14,7 @@ from taquilla_contracts import Envelope
 from taquilla_contracts.catalog import (
     EventPublished,
     EventStatusChanged,
+    PaymentPlanRules,
     SeatMapPublished,
     SeatOnSale,
     SessionOnSale,
@@ -100,6 +101,7 @@ async def announce_sale(session, tenant_id: uuid.UUID, event, sessions: list, zo
         zones=[ZoneOnSale(zone_id=z.id, name=z.name, kind=z.kind, capacity=z.capacity, price_minor=z.price_minor,
                           currency=z.currency) for z in zone_rows],
         max_tickets_per_order=event.max_tickets_per_order, hold_ttl_seconds=event.hold_ttl_seconds,
+        payment_plans=PaymentPlanRules.model_validate(event.payment_plans) if event.payment_plans else None,
     )
     await publish(session, bus, Envelope.wrap(published, source="catalog", tenant_id=tenant_id,
                                               correlation_id=str(event.id)))

@@ -85,6 +85,7 @@ def event_view(event, sessions: list, zone_rows: list, organizer, venue=None, st
         "status": event.status,
         "hold_ttl_seconds": event.hold_ttl_seconds,
         "max_tickets_per_order": event.max_tickets_per_order,
+        "payment_plans": event.payment_plans,
         "created_at": event.created_at.isoformat(),
         "published_at": event.published_at.isoformat() if event.published_at else None,
         "organizer": organizer_view(event.tenant_id, organizer),

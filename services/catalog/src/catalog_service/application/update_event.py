@@ -6,16 +6,18 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import func, select
 from taquilla_contracts.envelope import uuid7
 
-from ..adapters.tables import events, price_changes
+from ..adapters.tables import event_sessions, events, price_changes
 from ..domain.errors import EventNotFound, FieldError, InvalidEvent
 from ..domain.events import CATEGORIES, MAX_TICKETS_PER_ORDER_LIMIT, EventStatus, hold_ttl_minimum
+from ..domain.payment_plans import payment_plan_errors
 from .publish_event import announce_sale
 from .queries import event_parts, find_own_event, load_event
 
 PRICE_FIELDS = ("fee_fixed_minor", "fee_percent", "tax_percent", "group_discounts")
-ANNOUNCED_FIELDS = ("title", "max_tickets_per_order", "hold_ttl_seconds")
+ANNOUNCED_FIELDS = ("title", "max_tickets_per_order", "hold_ttl_seconds", "payment_plans")
 
 
 def _json(value):
@@ -34,6 +36,10 @@ async def update_event(session, tenant_id: uuid.UUID, reference: str, changes: d
         errors.append(FieldError("hold_ttl_seconds", f"At least {hold_ttl_minimum(production=production)} seconds"))
     if "max_tickets_per_order" in changes and not 1 <= changes["max_tickets_per_order"] <= MAX_TICKETS_PER_ORDER_LIMIT:
         errors.append(FieldError("max_tickets_per_order", f"Between 1 and {MAX_TICKETS_PER_ORDER_LIMIT}"))
+    if changes.get("payment_plans") is not None:
+        first_session_at = (await session.execute(select(func.min(event_sessions.c.starts_at))
+                                                  .where(event_sessions.c.event_id == event.id))).scalar()
+        errors += payment_plan_errors(changes["payment_plans"], first_session_at=first_session_at, now=now)
     if event.status in (EventStatus.CANCELLED, EventStatus.COMPLETED):
         errors.append(FieldError("status", f"A {event.status} event cannot be changed"))
     if errors:

@@ -26,8 +26,11 @@ class InvoiceNotIssuedYet(Exception):
 
 async def issue_credit_note(session, settings: Settings, tenant_id: uuid.UUID, document_id: uuid.UUID, *,
                             reason: str, lines: list[tuple[int, int]] | None, point_of_sale: str | None,
-                            cashier: str, refund_id: uuid.UUID | None = None, cause: Envelope | None = None) -> dict:
-    """`lines` are (invoice line index, quantity) pairs; None credits whatever is not credited yet."""
+                            cashier: str, refund_id: uuid.UUID | None = None, cause: Envelope | None = None,
+                            unit_prices: dict[int, int] | None = None) -> dict:
+    """`lines` are (invoice line index, quantity) pairs; None credits whatever is not credited yet.
+    `unit_prices` credits a line (by its position in `lines`) at a lower unit price than the invoice's: a
+    resale refund keeps the organizer's fee."""
     original = (await session.execute(select(fiscal_documents).where(fiscal_documents.c.id == document_id)
                                       .with_for_update())).first()  # serializes credit notes of one invoice
     if original is None:
@@ -61,9 +64,14 @@ async def issue_credit_note(session, settings: Settings, tenant_id: uuid.UUID, d
         details = {k: v for k, v in source.items() if k not in (
             "description", "quantity", "unit_price_minor", "total_minor", "base_minor", "tax_minor", "taxes",
             "original_line")}
+        unit_price = (unit_prices or {}).get(position, source["unit_price_minor"])
+        if not 0 < unit_price <= source["unit_price_minor"]:
+            raise Problem(422, "credit-price-invalid", "A credited unit price is above the invoice's or not positive",
+                          f"Line {index} was invoiced at {source['unit_price_minor']}",
+                          field=f"lines.{position}.unit_price_minor")
         rates = [TaxRate(t["code"], t["name"], Decimal(t["rate"]), t["inclusion"]) for t in source["taxes"]]
         # the invoice's own rates, so a credited line reverses exactly what that line charged
-        line = tax_line_with(source["description"], quantity, source["unit_price_minor"], rates,
+        line = tax_line_with(source["description"], quantity, unit_price, rates,
                              details | {"original_line": index})
         taxed.append((index, line))
     values = await insert_document(
@@ -106,7 +114,9 @@ async def credit_refund(uow, envelope: Envelope, command: IssueCreditNote, setti
         await issue_credit_note(session, settings, tenant_id, invoice.id, reason=command.reason,
                                 lines=[(line.original_line, line.quantity) for line in command.lines] or None,
                                 point_of_sale=None, cashier=ONLINE_CASHIER, refund_id=command.refund_id,
-                                cause=envelope)
+                                cause=envelope, unit_prices={i: line.unit_price_minor for i, line
+                                                             in enumerate(command.lines)
+                                                             if line.unit_price_minor is not None})
     except Problem as refused:
         reason = (f"no credit note for refund {command.refund_id} of order {command.order_id}: "
                   f"{refused.type}: {refused.detail or refused.title}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from taquilla_contracts import Envelope
 from taquilla_contracts.catalog import EventPublished, EventStatusChanged
-from taquilla_contracts.orders import OrderCancelled, OrderRefunded
+from taquilla_contracts.orders import InstallmentDue, OrderCancelled, OrderRefunded
 from taquilla_messaging import PermanentError
 
 from ..adapters.tables import events, orders
@@ -18,6 +18,7 @@ EVENT_REMINDER = "event_reminder"
 REFUND_ISSUED = "refund_issued"
 EVENT_CANCELLED = "event_cancelled"
 EVENT_CHANGED = "event_changed"
+INSTALLMENT_REMINDER = "installment_reminder"
 
 
 async def event_facts(session, tenant_id, event_id) -> dict:
@@ -56,6 +57,21 @@ async def queue_refund_issued(session, envelope: Envelope, refunded: OrderRefund
                         recipient=Recipient(refunded.buyer.email, refunded.buyer.name), context=context,
                         default_language=language, order_id=refunded.order_id, reference=str(refunded.refund_id),
                         correlation_id=envelope.correlation_id or str(refunded.order_id), causation_id=envelope.id)
+
+
+async def queue_installment_reminder(session, envelope: Envelope, due: InstallmentDue, renderer: TemplateRenderer,
+                                     language: str, pay_url: str) -> None:
+    """One email per installment of an order paid in parts, some time before it falls due."""
+    if envelope.tenant_id is None:
+        raise PermanentError("orders.installment.due without a tenant: no organizer to write on behalf of")
+    context = {"buyer_name": due.buyer.name, "order_code": due.code, "event_title": due.event_title,
+               "amount_minor": due.amount_minor, "currency": due.currency, "installment_number": due.number,
+               "installments_total": due.installments_total, "due_at": due.due_at, "pay_url": pay_url,
+               } | await event_facts(session, envelope.tenant_id, due.event_id)
+    await queue_message(session, renderer, tenant_id=envelope.tenant_id, template=INSTALLMENT_REMINDER,
+                        recipient=Recipient(due.buyer.email, due.buyer.name), context=context,
+                        default_language=language, order_id=due.order_id, reference=f"installment-{due.number}",
+                        correlation_id=envelope.correlation_id or str(due.order_id), causation_id=envelope.id)
 
 
 async def queue_event_cancelled(session, envelope: Envelope, changed: EventStatusChanged, renderer: TemplateRenderer,

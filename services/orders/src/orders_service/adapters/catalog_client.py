@@ -8,52 +8,19 @@ from __future__ import annotations
 import uuid
 from urllib.parse import quote as url_quote
 
-import httpx
+from .service_http import ServiceClient, ServiceRefused, ServiceUnavailable
 
 
-class CatalogUnavailable(Exception):
+class CatalogUnavailable(ServiceUnavailable):
     """The catalog did not answer (in time); try again later."""
 
 
-class CatalogRefused(Exception):
-    def __init__(self, status: int, problem: dict):
-        super().__init__(problem.get("detail") or problem.get("title") or f"catalog answered {status}")
-        self.status, self.problem = status, problem
-
-    @property
-    def slug(self) -> str:
-        return str(self.problem.get("type", "catalog-refused")).rsplit("/", 1)[-1]
-
-    @property
-    def field(self) -> str | None:
-        errors = self.problem.get("errors") or []
-        return errors[0].get("field") if errors else None
+class CatalogRefused(ServiceRefused):
+    pass
 
 
-class CatalogClient:
-    def __init__(self, base_url: str, timeout_seconds: float, transport: httpx.AsyncBaseTransport | None = None):
-        self.http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout_seconds),
-                                      transport=transport)
-
-    async def close(self) -> None:
-        await self.http.aclose()
-
-    async def _call(self, method: str, path: str, token: str, body: dict | None = None,
-                    ok: tuple[int, ...] = (200, 201)) -> httpx.Response:
-        try:
-            response = await self.http.request(method, path, json=body,
-                                               headers={"Authorization": f"Bearer {token}"})
-        except httpx.HTTPError as exc:
-            raise CatalogUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code in ok:
-            return response
-        if response.status_code >= 500 or response.status_code == 429:
-            raise CatalogUnavailable(f"catalog answered {response.status_code}")
-        try:
-            problem = response.json()
-        except ValueError:
-            problem = {"title": response.text[:200]}
-        raise CatalogRefused(response.status_code, problem if isinstance(problem, dict) else {})
+class CatalogClient(ServiceClient):
+    unavailable, refused, name = CatalogUnavailable, CatalogRefused, "catalog"
 
     async def allocate_stages(self, token: str, event_id: uuid.UUID, hold_id: uuid.UUID, session_id: uuid.UUID,
                               lines: list[tuple[uuid.UUID, int]]) -> dict:

@@ -30,6 +30,7 @@ event_offers = Table(
     Column("max_tickets_per_order", Integer, nullable=False),
     Column("sessions", JSONB, nullable=False),  # [{session_id, starts_at}]
     Column("zones", JSONB, nullable=False),  # [{zone_id, name, kind, capacity, price_minor, currency}]
+    Column("payment_plans", JSONB),  # the organizer's rules for paying in parts; None: one payment only
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -63,6 +64,13 @@ orders = Table(
     Column("placed_by", UUID(as_uuid=True)),  # the staff member (or API key) who placed it; None for buyers
     Column("placed_by_email", String(254)),
     Column("paid_at", DateTime(timezone=True)),  # the payment's capture: when a sale counts in reports
+    # A resale order: {listing_id, ticket_id (the seller's), seller_order_id, face_value_minor, fee_minor,
+    # seller_refund_minor}. Its unit is already sold: no inventory hold, the listing is reserved instead.
+    Column("resale", JSONB),
+    # An order paid in parts (domain/payment_plans.py): {kind, deposit_minor, min_contribution_minor, deadline,
+    # installments: [{number, amount_minor, due_at}], contributions: [{payment_id, amount_minor, ...}],
+    # on_missed_deadline, keep_percent, reminded: [numbers]}. None: one payment of the total.
+    Column("plan", JSONB),
     UniqueConstraint("tenant_id", "code"),
     Index("orders_buyer", "buyer_user_id", "created_at"),
 )
@@ -70,6 +78,7 @@ orders = Table(
 Index("orders_tenant_created", orders.c.tenant_id, orders.c.created_at.desc(), orders.c.id.desc())
 Index("orders_tenant_buyer_email", orders.c.tenant_id, func.lower(orders.c.buyer["email"].astext))
 Index("orders_tenant_national_id", orders.c.tenant_id, orders.c.buyer["national_id"].astext)
+Index("orders_resale_ticket", orders.c.resale["ticket_id"].astext, postgresql_where=orders.c.resale.isnot(None))
 Index("orders_tenant_paid", orders.c.tenant_id, orders.c.paid_at, orders.c.id, postgresql_where=orders.c.paid_at.isnot(None))
 
 purchase_sagas = Table(
@@ -115,6 +124,7 @@ refunds = Table(
     Column("unit_ids", JSONB, nullable=False),
     Column("credit_lines", JSONB, nullable=False),  # [{original_line, quantity}] of the order's invoice
     Column("provider_reference", String(200)),
+    Column("payment_id", UUID(as_uuid=True)),  # the payment given back; None: the order's (one) payment
     Column("credit_note", JSONB),  # {document_id, formatted_number}
     Column("failure_reason", Text),
     Column("attempts", Integer, nullable=False, server_default="0"),

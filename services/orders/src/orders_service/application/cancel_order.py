@@ -2,7 +2,7 @@
 
 The saga moves to `cancelled`, `orders.order.cancelled` is published (payments stops taking money
 for it; orders' own handler releases the stage allocation and the promo redemption) and
-`inventory.release_hold` is sent — all in one transaction, so a crash cannot leave a cancelled order
+`inventory.release_hold` (for a resale order, `tickets.release_listing`) is sent — all in one transaction, so a crash cannot leave a cancelled order
 with its seats still held, or seats released for an order still waiting for payment. A payment that
 is captured anyway later (a slow bank transfer) is refunded automatically by the saga.
 """
@@ -17,6 +17,7 @@ from taquilla_platform.problems import Problem, not_found
 
 from ..domain.orders import SagaState
 from .queries import find_order
+from .resale_saga import release_command
 from .saga import SagaContext, lock_saga
 
 BUYER_CANCELLED = "buyer_cancelled"
@@ -47,7 +48,8 @@ async def cancel_order(db, principal: Principal, order_id: uuid.UUID) -> dict:
             await ctx.move_to(SagaState.CANCELLED, "cancelled by the buyer" if order.buyer_user_id ==
                               principal.user_id else f"cancelled by staff {principal.user_id}")
             await ctx.send(OrderCancelled(order_id=order.id, code=order.code, reason=BUYER_CANCELLED))
-            await ctx.send(ReleaseHold(hold_id=order.hold_id, order_id=order.id, reason=BUYER_CANCELLED))
+            await ctx.send(release_command(order) if order.resale else
+                           ReleaseHold(hold_id=order.hold_id, order_id=order.id, reason=BUYER_CANCELLED))
             await uow.commit()
     async with db.unit_of_work(system=True) as uow:
         return await find_order(uow.session, order_id)

@@ -29,6 +29,9 @@ async def extend_order_hold(db, inventory: InventoryClient, rules: HoldRules, pr
         if state is not SagaState.AWAITING_PAYMENT:
             raise Problem(409, "not-awaiting-payment", "Only an order awaiting payment can get more time",
                           f"The order is {state.value}")
+        if order.resale:
+            raise Problem(409, "not-extendable", "A resale order cannot get more time",
+                          "Another buyer may be waiting for this ticket", field="order_id")
         if order.hold_extensions >= HOLD_EXTENSIONS_ALLOWED:
             raise Problem(409, "extension-used", "The hold was already extended",
                           f"An order's hold can be extended {HOLD_EXTENSIONS_ALLOWED} time(s)")

@@ -14,6 +14,7 @@ async def record_event_offer(uow, envelope: Envelope, event: EventPublished) -> 
         "hold_ttl_seconds": event.hold_ttl_seconds, "max_tickets_per_order": event.max_tickets_per_order,
         "sessions": [s.model_dump(mode="json") for s in event.sessions],
         "zones": [z.model_dump(mode="json") for z in event.zones],
+        "payment_plans": event.payment_plans.model_dump(mode="json") if event.payment_plans else None,
     }
     statement = insert(event_offers).values(event_id=event.event_id, **values)
     await uow.session.execute(statement.on_conflict_do_update(index_elements=["event_id"], set_=values))

@@ -15,7 +15,7 @@ from ..adapters.tables import orders, purchase_sagas
 from ..domain.orders import FORWARD_STATES, SagaState
 from .queries import order_view
 
-STATUSES = ("awaiting_payment", "paid", "completed", "partially_refunded", "refunded", "cancelled",
+STATUSES = ("awaiting_payment", "paying_in_parts", "paid", "completed", "partially_refunded", "refunded", "cancelled",
             "refund_required")
 
 

@@ -12,6 +12,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 import grpc
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from taquilla_contracts import Envelope
 from taquilla_contracts.common import Buyer, OrderLine
 from taquilla_contracts.envelope import uuid7
-from taquilla_contracts.orders import OrderPlaced
+from taquilla_contracts.orders import OrderPlaced, PaymentPlan
 from taquilla_messaging import publish
 from taquilla_platform.auth import Principal, Role
 from taquilla_platform.idempotency import IdempotencyStore, request_fingerprint
@@ -54,6 +55,7 @@ from ..domain.cart import (
     stage_lines,
 )
 from ..domain.orders import OrderRuleBroken, SagaState, new_order_code
+from ..domain.payment_plans import build_plan
 from .queries import order_view
 from .saga import record_transition
 
@@ -100,6 +102,18 @@ class BuyerRequest(BaseModel):
         return f"{self.name} {self.surname}" if self.surname else self.name
 
 
+class PaymentPlanRequest(BaseModel):
+    """Pay in parts, where the organizer allows it: a deposit now (the first payment), the rest later."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["installments", "flexible"]
+    installments: int | None = Field(default=None, ge=2, le=12,
+                                     description="installments: how many, the deposit included (default: the most "
+                                                 "the organizer allows)")
+    deposit_minor: int | None = Field(default=None, ge=1, description="the first payment (default: the smallest "
+                                      "allowed, or an equal share for installments)")
+
+
 class PlaceOrderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     event_id: uuid.UUID
@@ -107,6 +121,7 @@ class PlaceOrderRequest(BaseModel):
     lines: list[LineRequest] = Field(min_length=1, max_length=20)
     promo_code: str | None = Field(default=None, min_length=1, max_length=40)
     buyer: BuyerRequest
+    payment_plan: PaymentPlanRequest | None = Field(default=None, description="leave out to pay at once")
 
 
 def _problem(rule: OrderRuleBroken) -> Problem:
@@ -168,12 +183,7 @@ async def place_order(db, inventory: InventoryClient, catalog: CatalogClient, se
             return stored.status_code, stored.body, True
         try:
             session_starts_at = _session_start(offer, request.session_id)
-            if settings.buyer.requires_national_id(offer.tenant_id) and not request.buyer.national_id:
-                raise OrderRuleBroken("national-id-required", "The organizer asks for the buyer's national id",
-                                      "buyer.national_id")
-            if needs_fiscal_address(request.buyer.national_id) and not request.buyer.address:
-                raise OrderRuleBroken("fiscal-address-required", "Give the buyer's fiscal address: an invoice to a "
-                                      "company (a RIF J, G, C or P, or a NIT) must carry it", "buyer.address")
+            check_buyer(settings, offer.tenant_id, request.buyer)
             lines = cart_lines(request.lines, {z["zone_id"]: z for z in offer.zones}, offer.max_tickets_per_order)
             plan = hold_plan(lines)
         except OrderRuleBroken as rule:
@@ -189,6 +199,24 @@ async def place_order(db, inventory: InventoryClient, catalog: CatalogClient, se
             await taken.give_back()
             raise
     return 201, body, False
+
+
+def check_buyer(settings: Settings, tenant_id: uuid.UUID, buyer: BuyerRequest) -> None:
+    """What the organizer and the invoice need to know about the buyer."""
+    if settings.buyer.requires_national_id(tenant_id) and not buyer.national_id:
+        raise OrderRuleBroken("national-id-required", "The organizer asks for the buyer's national id",
+                              "buyer.national_id")
+    if needs_fiscal_address(buyer.national_id) and not buyer.address:
+        raise OrderRuleBroken("fiscal-address-required", "Give the buyer's fiscal address: an invoice to a "
+                              "company (a RIF J, G, C or P, or a NIT) must carry it", "buyer.address")
+
+
+def buyer_record(principal: Principal, request: BuyerRequest) -> tuple[Buyer, dict]:
+    """The buyer as messages carry them, and as the order keeps them."""
+    buyer = Buyer(user_id=principal.user_id, email=request.email, name=request.full_name,
+                  national_id=request.national_id, address=request.address)
+    return buyer, {**buyer.model_dump(mode="json"), "given_name": request.name, "surname": request.surname,
+                   "phone": request.phone}
 
 
 def sales_channel(principal: Principal) -> dict:
@@ -312,30 +340,44 @@ async def _price_and_store(uow, taken: Taken, offer, request: PlaceOrderRequest,
         raise Problem(502, "pricing-mismatch", "The prices could not be matched to the tickets held",
                       "Try again in a moment", headers={"Retry-After": "2"}) from exc
 
-    buyer = Buyer(user_id=principal.user_id, email=request.buyer.email, name=request.buyer.full_name,
-                  national_id=request.buyer.national_id, address=request.buyer.address)
+    buyer, buyer_row = buyer_record(principal, request.buyer)
     currency = quote.get("currency") or offer.currency
+    plan = None
+    if request.payment_plan is not None:
+        asked = request.payment_plan
+        try:
+            plan = build_plan(kind=asked.kind, rules=offer.payment_plans, total_minor=total, now=datetime.now(UTC),
+                              first_due_at=held.expires_at, installments=asked.installments,
+                              deposit_minor=asked.deposit_minor)
+        except OrderRuleBroken as rule:
+            raise _problem(rule) from None
     row = {
         "id": order_id, "tenant_id": offer.tenant_id, "code": new_order_code(), "event_id": offer.event_id,
         "event_title": offer.title, "session_id": request.session_id, "session_starts_at": session_starts_at,
         "buyer_user_id": principal.user_id,
-        "buyer": {**buyer.model_dump(mode="json"), "given_name": request.buyer.name,
-                  "surname": request.buyer.surname, "phone": request.buyer.phone},
+        "buyer": buyer_row,
         "lines": priced, "total_minor": total, "currency": currency, "hold_id": held.hold_id,
         "hold_expires_at": held.expires_at, "promo_code": taken.promo_code,
         "pricing": {"lines": quote["lines"], "totals": quote["totals"], "promo": promo,
                     "rounding": quote.get("rounding"), "quoted_at": quote.get("quoted_at")},
-        "hold_extensions": 0, "created_at": datetime.now(UTC), **sales_channel(principal),
+        "hold_extensions": 0, "created_at": datetime.now(UTC), **sales_channel(principal), "plan": plan,
     }
+    return await start_saga(uow, row, buyer, "orders.place_order")
+
+
+async def start_saga(uow, row: dict, buyer: Buyer, cause: str) -> dict:
+    """Store the order awaiting payment with its saga row and first transition, and announce it."""
+    tenant_id, order_id = row["tenant_id"], row["id"]
     await uow.session.execute(orders.insert().values(**row))
     await uow.session.execute(purchase_sagas.insert().values(
-        order_id=order_id, tenant_id=offer.tenant_id, state=SagaState.AWAITING_PAYMENT))
-    await record_transition(uow, offer.tenant_id, order_id, None, SagaState.AWAITING_PAYMENT, "orders.place_order")
+        order_id=order_id, tenant_id=tenant_id, state=SagaState.AWAITING_PAYMENT))
+    await record_transition(uow, tenant_id, order_id, None, SagaState.AWAITING_PAYMENT, cause)
     placed = OrderPlaced(
-        order_id=order_id, code=row["code"], event_id=offer.event_id, session_id=request.session_id, buyer=buyer,
+        order_id=order_id, code=row["code"], event_id=row["event_id"], session_id=row["session_id"], buyer=buyer,
         lines=[OrderLine(zone_id=li["zone_id"], zone_name=li["zone_name"], quantity=li["quantity"],
-                         unit_price_minor=li["unit_price_minor"], seat_labels=li["seat_labels"]) for li in priced],
-        total_minor=total, currency=currency, hold_expires_at=held.expires_at)
-    await publish(uow.session, bus, Envelope.wrap(placed, source="orders", tenant_id=offer.tenant_id,
+                         unit_price_minor=li["unit_price_minor"], seat_labels=li["seat_labels"]) for li in row["lines"]],
+        total_minor=row["total_minor"], currency=row["currency"], hold_expires_at=row["hold_expires_at"],
+        payment_plan=PaymentPlan.model_validate(row["plan"]) if row.get("plan") else None)
+    await publish(uow.session, bus, Envelope.wrap(placed, source="orders", tenant_id=tenant_id,
                                                   correlation_id=str(order_id)))
     return order_view(row, SagaState.AWAITING_PAYMENT, [])

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from ..adapters.tables import orders, purchase_sagas, saga_transitions
 from ..domain.orders import SagaState, extensions_left, order_status
+from ..domain.payment_plans import plan_view
 from .refunds import order_refunds
 
 
@@ -28,6 +29,7 @@ def order_view(order, state: SagaState, transitions: list) -> dict:
         "refunded_minor": o.get("refunded_minor") or 0,
         "fiscal_number": fiscal["formatted_number"] if fiscal else None, "fiscal_document": fiscal,
         "units": o.get("units") or [], "tickets": o.get("tickets") or [],
+        "resale": o.get("resale"), "payment_plan": plan_view(o.get("plan"), o["total_minor"]),
         "created_at": _iso(o.get("created_at")),
         "timeline": [{"from": t.from_state, "to": t.to_state, "cause": t.cause, "at": t.occurred_at.isoformat()}
                      for t in transitions],

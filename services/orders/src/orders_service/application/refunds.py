@@ -40,6 +40,7 @@ from taquilla_platform.problems import Problem, not_found
 
 from ..adapters.tables import bus, idempotency, orders, purchase_sagas, refunds
 from ..domain.orders import SagaState
+from ..domain.payment_plans import payment_for_refund
 
 if TYPE_CHECKING:
     from .saga import SagaContext
@@ -48,7 +49,10 @@ log = logging.getLogger("taquilla.orders.refunds")
 IDEMPOTENCY = IdempotencyStore(idempotency)
 
 REFUNDING, CREDITING, COMPLETED, FAILED = "refunding", "crediting", "completed", "failed"
+RESOLD = "resold"  # the reason of a seller's refund once a resale order bought their ticket
 OPEN_STATES = (REFUNDING, CREDITING)
+# a resale order of a ticket still paying or being confirmed: the seller's ticket is not theirs to refund
+RESALE_IN_FLIGHT = (SagaState.AWAITING_PAYMENT, SagaState.CONFIRMING_HOLD)
 
 
 class RefundRequest(BaseModel):
@@ -62,7 +66,7 @@ class RefundRequest(BaseModel):
 
 # --- what a ticket is worth and which invoice line it is on ------------------------------------------
 
-def _line_index_of(order, unit: dict) -> int:
+def line_index_of(order, unit: dict) -> int:
     """The order line (and so the invoice line: fiscal_command sends one per order line) holding a unit."""
     for index, line in enumerate(order.lines):
         if str(unit["unit_id"]) in {str(u) for u in line.get("unit_ids", [])}:
@@ -91,7 +95,7 @@ def refund_parts(order, ticket_ids: list[str]) -> tuple[int, list[str], list[dic
     amount, unit_ids, per_line = 0, [], Counter()
     for ticket_id in ticket_ids:
         unit = _unit_of(order, tickets[ticket_id])
-        index = _line_index_of(order, unit)
+        index = line_index_of(order, unit)
         amount += order.lines[index]["unit_price_minor"]
         unit_ids.append(str(unit["unit_id"]))
         per_line[index] += 1
@@ -136,6 +140,9 @@ async def request_refund(db, principal: Principal, order_id: uuid.UUID, request:
                           f"The organizer accepts refunds until {int(buyer_cutoff.total_seconds() // 3600)} h "
                           "before the session starts; ask the organizer", field="order_id")
         wanted = await _tickets_to_refund(uow.session, order, request.ticket_ids)
+        if await tickets_in_resale(uow.session, wanted):
+            raise Problem(409, "ticket-being-resold", "A buyer is paying for this ticket on resale right now",
+                          "Withdraw the listing once their payment is over, then ask again", field="ticket_ids")
         amount, unit_ids, credit_lines = refund_parts(order, wanted)
         refund_id = uuid.uuid4()
         row = {
@@ -143,14 +150,29 @@ async def request_refund(db, principal: Principal, order_id: uuid.UUID, request:
             "reason": (request.reason or "operator") if as_ == "staff" else "buyer_request",
             "requested_by": principal.user_id, "requested_by_kind": as_, "amount_minor": amount,
             "currency": order.currency, "ticket_ids": wanted, "unit_ids": unit_ids, "credit_lines": credit_lines,
+            "payment_id": await _plan_payment(uow.session, order, amount) if order.plan else None,
         }
         await uow.session.execute(refunds.insert().values(**row))
-        await _send(uow.session, order, _refund_payment(order, row))
+        await _send(uow.session, order, refund_payment_of(order, row))
         body = refund_view(row | {"created_at": datetime.now(UTC), "credit_note": None, "failure_reason": None,
                                   "provider_reference": None})
         await IDEMPOTENCY.complete(uow.session, scope, idempotency_key, 202, body)
         await uow.commit()
     return 202, body, False
+
+
+async def _plan_payment(session, order, amount_minor: int) -> uuid.UUID:
+    """An order paid in parts is refunded through the one payment of it with enough left to give back."""
+    given = (await session.execute(select(refunds.c.payment_id, func.sum(refunds.c.amount_minor))
+                                   .where(refunds.c.order_id == order.id, refunds.c.state != FAILED)
+                                   .group_by(refunds.c.payment_id))).all()
+    refunded = {str(payment_id or order.payment["payment_id"]): int(total) for payment_id, total in given}
+    payment_id = payment_for_refund(order.plan, refunded, amount_minor)
+    if payment_id is None:
+        raise Problem(409, "refund-spans-payments", "This refund is larger than any one payment of the order",
+                      f"Order {order.code} was paid in parts and a refund goes back through one of them; refund "
+                      "fewer tickets at a time", field="ticket_ids")
+    return uuid.UUID(payment_id)
 
 
 def _is_staff_reader(principal: Principal, order) -> bool:
@@ -187,8 +209,18 @@ async def refunded_ticket_ids(session, order_id: uuid.UUID) -> set[str]:
     return {t for ids in rows for t in ids}
 
 
-def _refund_payment(order, refund) -> RefundPayment:
-    return RefundPayment(refund_id=refund["id"], order_id=order.id, payment_id=order.payment["payment_id"],
+async def tickets_in_resale(session, ticket_ids: list[str]) -> list[str]:
+    """The tickets (of a seller's order) a resale order is buying right now."""
+    rows = (await session.execute(
+        select(orders.c.resale["ticket_id"].astext).join(purchase_sagas, purchase_sagas.c.order_id == orders.c.id)
+        .where(orders.c.resale.isnot(None), orders.c.resale["ticket_id"].astext.in_(ticket_ids),
+               purchase_sagas.c.state.in_([s.value for s in RESALE_IN_FLIGHT])))).scalars().all()
+    return list(rows)
+
+
+def refund_payment_of(order, refund) -> RefundPayment:
+    payment_id = refund.get("payment_id") or order.payment["payment_id"]  # a plan's refunds name their payment
+    return RefundPayment(refund_id=refund["id"], order_id=order.id, payment_id=payment_id,
                          amount_minor=refund["amount_minor"], currency=refund["currency"], reason=refund["reason"])
 
 
@@ -207,7 +239,7 @@ async def refund_whole_payment(ctx: SagaContext, reason: str) -> None:
            "amount_minor": payment["amount_minor"], "currency": ctx.order.currency, "ticket_ids": [],
            "unit_ids": [], "credit_lines": []}  # nothing was invoiced or issued yet
     await ctx.uow.session.execute(refunds.insert().values(**row))
-    await ctx.send(_refund_payment(ctx.order, row))
+    await ctx.send(refund_payment_of(ctx.order, row))
 
 
 # --- saga steps (the table is in saga.py) ---------------------------------------------------------------
@@ -222,6 +254,14 @@ async def _set(ctx: SagaContext, refund_id: uuid.UUID, **values) -> None:
                                   .values(**values, attempts=0, updated_at=func.now()))
 
 
+def inventory_hold_of(order) -> dict:
+    """The inventory hold its units are sold under: the order's own, or for a resale order, that of the order
+    that first bought them (a resale moves tickets, not units)."""
+    if order.resale:
+        return order.resale["inventory_hold"]
+    return {"order_id": str(order.id), "hold_id": str(order.hold_id)}
+
+
 def _follow_up(order, refund) -> list[Message]:
     """What a paid-back refund of tickets sets going: all idempotent in their receivers."""
     messages: list[Message] = []
@@ -231,7 +271,8 @@ def _follow_up(order, refund) -> list[Message]:
     if refund.ticket_ids:
         messages.append(VoidTickets(order_id=order.id, ticket_ids=refund.ticket_ids, reason="refunded"))
     if refund.unit_ids:
-        messages.append(VoidUnits(order_id=order.id, hold_id=order.hold_id, unit_ids=refund.unit_ids,
+        hold = inventory_hold_of(order)
+        messages.append(VoidUnits(order_id=hold["order_id"], hold_id=hold["hold_id"], unit_ids=refund.unit_ids,
                                   reason="refunded"))
     return messages
 
@@ -277,13 +318,21 @@ async def credit_note_issued(ctx: SagaContext, issued: DocumentIssued) -> None:
         "total_minor": issued.total_minor})
 
 
+async def _others_refunding(ctx: SagaContext, refund_id: uuid.UUID) -> bool:
+    return (await ctx.uow.session.execute(select(refunds.c.id).where(
+        refunds.c.order_id == ctx.order.id, refunds.c.state == REFUNDING, refunds.c.id != refund_id).limit(1))
+    ).first() is not None
+
+
 async def automatic_refund_paid_back(ctx: SagaContext, done: RefundCompleted) -> None:
     refund = await _lock_refund(ctx, done.refund_id)
     if refund is None or refund.state != REFUNDING:
         return
     await _set(ctx, refund.id, state=COMPLETED, provider_reference=done.provider_reference)
     await ctx.update_order(refunded_minor=ctx.order.refunded_minor + done.amount_minor)
-    await ctx.move_to(SagaState.REFUNDED, "the whole payment was refunded")
+    if not await _others_refunding(ctx, refund.id):  # an order paid in parts is refunded payment by payment
+        await ctx.move_to(SagaState.REFUNDED, "everything due back was refunded" if ctx.order.plan
+                          else "the whole payment was refunded")
     await _announce(ctx, refund)
 
 
@@ -297,7 +346,7 @@ async def redrive_stalled_refunds(db, stall_seconds: int, batch: int = 100) -> i
             .order_by(refunds.c.updated_at).limit(batch).with_for_update(skip_locked=True))).all()
         for refund in stalled:
             order = (await uow.session.execute(select(orders).where(orders.c.id == refund.order_id))).one()
-            messages = [_refund_payment(order, refund._mapping)] if refund.state == REFUNDING \
+            messages = [refund_payment_of(order, refund._mapping)] if refund.state == REFUNDING \
                 else _follow_up(order, refund)
             for message in messages:
                 await _send(uow.session, order, message)

@@ -27,9 +27,9 @@ def service_token(settings: Settings) -> str:
 
 async def release_catalog_pricing(settings: Settings, uow, envelope: Envelope, cancelled: OrderCancelled) -> None:
     order = (await uow.session.execute(
-        select(orders.c.event_id, orders.c.hold_id, orders.c.promo_code).where(orders.c.id == cancelled.order_id)
-    )).first()
-    if order is None:
+        select(orders.c.event_id, orders.c.hold_id, orders.c.promo_code, orders.c.resale)
+        .where(orders.c.id == cancelled.order_id))).first()
+    if order is None or order.resale:  # a resale order was priced by its listing, not by the catalog
         return
     catalog = CatalogClient(settings.catalog.base_url, settings.catalog.timeout_seconds)
     token = service_token(settings)

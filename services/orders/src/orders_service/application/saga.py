@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from taquilla_contracts import Envelope, Message
@@ -20,6 +21,7 @@ from taquilla_contracts.common import Buyer
 from taquilla_contracts.fiscal import DocumentIssued
 from taquilla_contracts.inventory import ConfirmHold, HoldConfirmed, HoldConfirmRejected, HoldExpired
 from taquilla_contracts.orders import (
+    ExpireResaleOrder,
     FiscalLine,
     IssueFiscalDocument,
     IssueTickets,
@@ -28,13 +30,14 @@ from taquilla_contracts.orders import (
     TicketSummary,
     TicketUnit,
 )
-from taquilla_contracts.payments import PaymentCaptured, RefundCompleted, RefundFailed
-from taquilla_contracts.tickets import TicketsIssued
+from taquilla_contracts.payments import PaymentCaptured, PaymentFailed, RefundCompleted, RefundFailed
+from taquilla_contracts.tickets import ConfirmResale, ResaleConfirmed, ResaleRejected, TicketsIssued
 from taquilla_messaging import publish
 from taquilla_platform.database import UnitOfWork
 
 from ..adapters.tables import bus, orders, purchase_sagas, saga_transitions
 from ..domain.orders import SagaState
+from .plan_saga import count_contribution, late_part_refunded, plan_hold_lost
 from .refunds import (
     automatic_refund_paid_back,
     credit_note_issued,
@@ -42,6 +45,7 @@ from .refunds import (
     refund_refused,
     refund_whole_payment,
 )
+from .resale_saga import refund_seller, resale_order_expired, resale_payment_failed, resale_rejected
 
 log = logging.getLogger("taquilla.orders.saga")
 
@@ -58,10 +62,11 @@ class SagaContext:
     def tenant_id(self) -> uuid.UUID:
         return self.order.tenant_id
 
-    async def send(self, message: Message) -> None:
+    async def send(self, message: Message, available_at: datetime | None = None) -> None:
+        """Write the message to the outbox; with `available_at`, a durable timer delivered then."""
         envelope = Envelope.wrap(message, source="orders", tenant_id=self.tenant_id,
                                  correlation_id=str(self.order.id), cause=self.cause)
-        await publish(self.uow.session, bus, envelope)
+        await publish(self.uow.session, bus, envelope, available_at=available_at)
 
     async def update_order(self, **values) -> None:
         await self.uow.session.execute(update(orders).where(orders.c.id == self.order.id).values(**values))
@@ -86,7 +91,10 @@ async def record_transition(uow, tenant_id, order_id, from_state, to_state, caus
 
 # --- the commands each forward state sends (also what the reconciler re-sends) ---------------------
 
-def confirm_hold_command(order) -> ConfirmHold:
+def confirm_hold_command(order) -> ConfirmHold | ConfirmResale:
+    """Keep what the buyer paid for: the held units, or for a resale order, the listing it reserved."""
+    if order.resale:
+        return ConfirmResale(listing_id=order.resale["listing_id"], order_id=order.id)
     return ConfirmHold(hold_id=order.hold_id, order_id=order.id)
 
 
@@ -125,6 +133,8 @@ PENDING_COMMAND: dict[SagaState, Callable[[object], Message]] = {
 # --- steps ------------------------------------------------------------------------------------------
 
 async def payment_captured(ctx: SagaContext, payment: PaymentCaptured) -> None:
+    if ctx.order.plan and not await count_contribution(ctx, payment):
+        return  # an order paid in parts: the plan goes on until its total is reached
     await ctx.update_order(payment={
         "payment_id": str(payment.payment_id), "method": payment.method, "provider": payment.provider,
         "captured_at": payment.captured_at.isoformat(), "amount_minor": payment.amount_minor},
@@ -159,6 +169,13 @@ async def hold_confirm_rejected(ctx: SagaContext, rejected: HoldConfirmRejected)
     await refund_whole_payment(ctx, "units_unavailable")
 
 
+async def resale_confirmed(ctx: SagaContext, confirmed: ResaleConfirmed) -> None:
+    """The listing is the buyer's (its unit was already in the order): invoice them, and refund the seller."""
+    await ctx.move_to(SagaState.ISSUING_FISCAL)
+    await ctx.send(fiscal_command(ctx.order))
+    await refund_seller(ctx, confirmed)
+
+
 async def document_issued(ctx: SagaContext, issued: DocumentIssued) -> None:
     await ctx.update_order(fiscal_document={
         "document_id": str(issued.document_id), "number": issued.number,
@@ -186,6 +203,15 @@ Step = Callable[[SagaContext, Message], Awaitable[None]]
 STEPS: dict[tuple[SagaState, type[Message]], Step] = {
     (SagaState.AWAITING_PAYMENT, PaymentCaptured): payment_captured,
     (SagaState.AWAITING_PAYMENT, HoldExpired): hold_expired,
+    # orders paid in parts (application/plan_saga.py; their timers are run by application/plan_timers.py)
+    (SagaState.PAYING_IN_PARTS, PaymentCaptured): payment_captured,
+    (SagaState.PAYING_IN_PARTS, HoldExpired): plan_hold_lost,
+    (SagaState.REFUND_REQUIRED, PaymentCaptured): late_part_refunded,
+    # resale orders (application/resale_saga.py): a listing reserved instead of a hold
+    (SagaState.AWAITING_PAYMENT, ExpireResaleOrder): resale_order_expired,
+    (SagaState.AWAITING_PAYMENT, PaymentFailed): resale_payment_failed,
+    (SagaState.CONFIRMING_HOLD, ResaleConfirmed): resale_confirmed,
+    (SagaState.CONFIRMING_HOLD, ResaleRejected): resale_rejected,
     (SagaState.CANCELLED, PaymentCaptured): payment_after_cancellation,
     (SagaState.CONFIRMING_HOLD, HoldConfirmed): hold_confirmed,
     (SagaState.CONFIRMING_HOLD, HoldConfirmRejected): hold_confirm_rejected,

@@ -9,6 +9,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are rea
 
 class SagaState(StrEnum):
     AWAITING_PAYMENT = "awaiting_payment"
+    PAYING_IN_PARTS = "paying_in_parts"  # a plan's deposit is paid: the units stay reserved until the total is
     CONFIRMING_HOLD = "confirming_hold"  # the pivot is behind us: payment captured
     ISSUING_FISCAL = "issuing_fiscal"
     ISSUING_TICKETS = "issuing_tickets"
@@ -36,7 +37,7 @@ HOLD_EXTENSIONS_ALLOWED = 1  # a buyer may ask once for more time to pay
 
 
 def extensions_left(state: SagaState, order) -> int:
-    if state is not SagaState.AWAITING_PAYMENT:
+    if state is not SagaState.AWAITING_PAYMENT or order.get("resale"):
         return 0
     return max(0, HOLD_EXTENSIONS_ALLOWED - (order.get("hold_extensions") or 0))
 

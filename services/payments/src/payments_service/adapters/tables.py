@@ -5,6 +5,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -36,6 +37,9 @@ payable_orders = Table(
     Column("cancellation_reason", Text),
     Column("placed_at", DateTime(timezone=True), nullable=False),
     Column("cancelled_at", DateTime(timezone=True)),
+    # an order paid in parts (orders' PaymentPlan): {kind, deposit_minor, min_contribution_minor, deadline,
+    # installments: [{number, amount_minor, due_at}]}; None: one payment of the total
+    Column("plan", JSONB),
     CheckConstraint("status IN ('awaiting_payment', 'cancelled')", name="payable_orders_status"),
     CheckConstraint("total_minor >= 0", name="payable_orders_total_not_negative"),
     Index("payable_orders_by_event", "tenant_id", "event_id"),
@@ -69,10 +73,12 @@ payments = Table(
     Column("reviewed_by", UUID(as_uuid=True)),
     Column("reviewed_at", DateTime(timezone=True)),
     Column("review_note", Text),
+    Column("plan_part", Integer, nullable=False, server_default=text("0")),  # 1, 2…: the nth payment of a plan
     CheckConstraint("status IN ('pending', 'captured', 'failed')", name="payments_status"),
     CheckConstraint("amount_minor >= 0", name="payments_amount_not_negative"),
-    # An order is paid once, whatever the races: a second capture cannot be written.
-    Index("payments_one_capture_per_order", "tenant_id", "order_id", unique=True, postgresql_where=CAPTURED_ONLY),
+    # An order (or each part of an order paid in parts) is paid once, whatever the races.
+    Index("payments_one_capture_per_order", "tenant_id", "order_id", "plan_part", unique=True,
+          postgresql_where=CAPTURED_ONLY),
     # One open attempt per order: two pending payments could both be confirmed.
     Index("payments_one_pending_per_order", "tenant_id", "order_id", unique=True, postgresql_where=PENDING_ONLY),
     # One bank movement pays one order: a reference declared twice (and not rejected) is refused.

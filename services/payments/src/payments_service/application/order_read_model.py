@@ -25,6 +25,7 @@ async def record_order_placed(uow, envelope: Envelope, event: OrderPlaced) -> No
             buyer_user_id=event.buyer.user_id, total_minor=event.total_minor, currency=event.currency,
             hold_expires_at=event.hold_expires_at, status=OrderStatus.AWAITING_PAYMENT.value,
             placed_at=envelope.occurred_at,
+            plan=event.payment_plan.model_dump(mode="json") if event.payment_plan else None,
         ).on_conflict_do_nothing(index_elements=[payable_orders.c.order_id])  # the same order announced again
     )
 

@@ -8,11 +8,11 @@ review) is answered 202 and announced when it is settled.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from taquilla_contracts import Envelope
@@ -32,7 +32,16 @@ from ..adapters.providers import (
     UnknownProvider,
 )
 from ..adapters.tables import CAPTURED_ONLY, REFERENCE_IN_USE, bus, idempotency, payable_orders, payments
-from ..domain.payments import NotPayable, OrderStatus, PayableOrder, PaymentStatus, may_pay, why_not_payable
+from ..domain.payments import (
+    AmountRefused,
+    NotPayable,
+    OrderStatus,
+    PayableOrder,
+    PaymentStatus,
+    charge_amount,
+    may_pay,
+    why_not_payable,
+)
 from .queries import payment_view
 
 IDEMPOTENCY = IdempotencyStore(idempotency)
@@ -48,6 +57,7 @@ class PayOrder:
     return_url: str | None = None  # redirect providers bring the buyer back here
     declaration: dict[str, Any] | None = None  # manual methods: reference, bank code, phone, notes
     declaration_field: str | None = None  # the request field the declaration came in (for errors)
+    amount_minor: int | None = None  # an order paid in parts: this contribution (default: what is due next)
 
     def instructions(self) -> dict[str, Any]:
         given = {"outcome": self.outcome, "payment_method": self.payment_method, "return_url": self.return_url,
@@ -58,7 +68,8 @@ class PayOrder:
         return {"order_id": str(self.order_id), "provider": self.provider, "outcome": self.outcome,
                 **({"payment_method": self.payment_method} if self.payment_method else {}),
                 **({"return_url": self.return_url} if self.return_url else {}),
-                **({"declaration": self.declaration} if self.declaration else {})}
+                **({"declaration": self.declaration} if self.declaration else {}),
+                **({"amount_minor": self.amount_minor} if self.amount_minor is not None else {})}
 
 
 @dataclass(frozen=True)
@@ -104,10 +115,19 @@ async def pay_order(db: Database, providers: ProviderRegistry, payer: Payer, ide
             raise Problem(403, "forbidden", "Not your order",
                           "Only the order's buyer or its organizer's staff may pay it")
         now = datetime.now(UTC)
-        refusal = why_not_payable(order, already_paid=await _has_payment(session, order.order_id, PaymentStatus.CAPTURED),
-                                  pending=await _has_payment(session, order.order_id, PaymentStatus.PENDING), now=now)
+        paid_minor, parts = await _captured(session, order.order_id)
+        already_paid = paid_minor >= order.total_minor if order.plan else parts > 0
+        refusal = why_not_payable(order, already_paid=already_paid, paid_minor=paid_minor, now=now,
+                                  pending=await _has_payment(session, order.order_id, PaymentStatus.PENDING))
         if refusal is not None:
             raise _not_payable(refusal, order)
+        try:
+            amount = charge_amount(order, paid_minor=paid_minor, asked_minor=command.amount_minor)
+        except AmountRefused as refused:
+            raise Problem(422, refused.slug, "This amount cannot be paid", refused.detail,
+                          field="amount_minor") from None
+        part = parts + 1 if order.plan else 0
+        order = replace(order, total_minor=amount)  # what this payment charges: the total, or this part
         if provider.manual and command.declaration and command.declaration.get("reference"):
             await _refuse_reference_in_use(session, provider.name, command)
 
@@ -122,11 +142,12 @@ async def pay_order(db: Database, providers: ProviderRegistry, payer: Payer, ide
                           f"{provider.name}: {exc}. Nothing was recorded; retry with the same Idempotency-Key.",
                           field="provider", headers={"Retry-After": "5"}) from None
         if result.captured:
-            answer = await _record_capture(session, order, provider.name, payment_id, result, now)
+            answer = await _record_capture(session, order, provider.name, payment_id, result, now, part)
         elif result.status is ChargeStatus.PENDING:
-            answer = await _record_pending(session, order, provider.name, payment_id, result, now, payer, command)
+            answer = await _record_pending(session, order, provider.name, payment_id, result, now, payer, command,
+                                           part)
         else:
-            answer = await _record_failure(session, order, provider.name, payment_id, result, now)
+            answer = await _record_failure(session, order, provider.name, payment_id, result, now, part)
         await IDEMPOTENCY.complete(session, scope, idempotency_key, answer.status_code, answer.body)
         if result.after_commit is not None:
             uow.after_commit(result.after_commit)
@@ -141,13 +162,20 @@ async def _lock_order(session, order_id: uuid.UUID) -> PayableOrder:
     return PayableOrder(
         order_id=row.order_id, tenant_id=row.tenant_id, code=row.code, buyer_user_id=row.buyer_user_id,
         total_minor=row.total_minor, currency=row.currency, hold_expires_at=row.hold_expires_at,
-        status=OrderStatus(row.status),
+        status=OrderStatus(row.status), plan=row.plan,
     )
 
 
 async def _has_payment(session, order_id: uuid.UUID, status: PaymentStatus) -> bool:
     return bool((await session.execute(select(exists().where(
         payments.c.order_id == order_id, payments.c.status == status.value)))).scalar())
+
+
+async def _captured(session, order_id: uuid.UUID) -> tuple[int, int]:
+    """What captured payments of the order add up to, and how many there are."""
+    row = (await session.execute(select(func.coalesce(func.sum(payments.c.amount_minor), 0), func.count()).where(
+        payments.c.order_id == order_id, payments.c.status == PaymentStatus.CAPTURED.value))).one()
+    return int(row[0]), int(row[1])
 
 
 def _reference_in_use(provider: str, command: PayOrder) -> Problem:
@@ -168,7 +196,7 @@ async def _refuse_reference_in_use(session, provider: str, command: PayOrder) ->
 
 
 async def _record_pending(session, order: PayableOrder, provider: str, payment_id: uuid.UUID, result: ChargeResult,
-                          now: datetime, payer: Payer, command: PayOrder) -> Answer:
+                          now: datetime, payer: Payer, command: PayOrder, part: int = 0) -> Answer:
     declaration = dict(command.declaration or {})
     reference = declaration.pop("reference", None)
     try:
@@ -179,7 +207,7 @@ async def _record_pending(session, order: PayableOrder, provider: str, payment_i
                 amount_minor=order.total_minor, currency=order.currency, provider=provider, method=result.method,
                 provider_reference=result.provider_reference, created_at=now, next_action=result.next_action,
                 manual_reference=reference, details=declaration or None,
-                declared_by=payer.user_id if command.declaration is not None else None,
+                declared_by=payer.user_id if command.declaration is not None else None, plan_part=part,
             ).returning(*payments.c))).one()
     except IntegrityError as exc:
         if "payments_manual_reference_once" in str(exc.orig):
@@ -205,15 +233,15 @@ def _not_payable(refusal: NotPayable, order: PayableOrder) -> Problem:
 
 
 async def _record_capture(session, order: PayableOrder, provider: str, payment_id: uuid.UUID,
-                          result: ChargeResult, now: datetime) -> Answer:
+                          result: ChargeResult, now: datetime, part: int = 0) -> Answer:
     row = (await session.execute(
         insert(payments).values(
             id=payment_id, tenant_id=order.tenant_id, order_id=order.order_id, buyer_user_id=order.buyer_user_id,
             status=PaymentStatus.CAPTURED.value, amount_minor=order.total_minor, currency=order.currency,
             provider=provider, method=result.method, provider_reference=result.provider_reference,
-            created_at=now, captured_at=now,
+            created_at=now, captured_at=now, plan_part=part,
         )
-        .on_conflict_do_nothing(index_elements=[payments.c.tenant_id, payments.c.order_id],
+        .on_conflict_do_nothing(index_elements=[payments.c.tenant_id, payments.c.order_id, payments.c.plan_part],
                                 index_where=CAPTURED_ONLY)
         .returning(*payments.c)
     )).first()
@@ -229,13 +257,13 @@ async def _record_capture(session, order: PayableOrder, provider: str, payment_i
 
 
 async def _record_failure(session, order: PayableOrder, provider: str, payment_id: uuid.UUID,
-                          result: ChargeResult, now: datetime) -> Answer:
+                          result: ChargeResult, now: datetime, part: int = 0) -> Answer:
     reason = result.reason or "declined"
     await session.execute(insert(payments).values(
         id=payment_id, tenant_id=order.tenant_id, order_id=order.order_id, buyer_user_id=order.buyer_user_id,
         status=PaymentStatus.FAILED.value, amount_minor=order.total_minor, currency=order.currency,
         provider=provider, method=result.method, provider_reference=result.provider_reference,
-        failure_reason=reason, created_at=now, failed_at=now,
+        failure_reason=reason, created_at=now, failed_at=now, plan_part=part,
     ))
     failed = PaymentFailed(payment_id=payment_id, order_id=order.order_id, provider=provider, reason=reason)
     await publish(session, bus, Envelope.wrap(failed, source="payments", tenant_id=order.tenant_id,

@@ -32,7 +32,7 @@ def payment_view(row, refund_rows=()) -> dict:
         "failure_reason": row.failure_reason, "created_at": _iso(row.created_at),
         "captured_at": _iso(row.captured_at), "failed_at": _iso(row.failed_at),
         "next_action": row.next_action if row.status == PaymentStatus.PENDING.value else None,
-        "declaration": None, "review": None,
+        "declaration": None, "review": None, "plan_part": row.plan_part or None,  # 1, 2…: paid in parts
         "refunds": [refund_view(r) for r in refund_rows],
         "refunded_minor": sum(r.amount_minor for r in refund_rows if r.status == RefundStatus.COMPLETED.value),
         "refundable_minor": (row.amount_minor - sum(r.amount_minor for r in counted)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -198,4 +199,51 @@ ticket_transfers = Table(
     CheckConstraint("status IN ('pending', 'accepted', 'cancelled')", name="ticket_transfers_status"),
     Index("ticket_transfers_one_pending", "ticket_id", unique=True, postgresql_where=text("status = 'pending'")),
     Index("ticket_transfers_to", "to_email"),
+)
+
+# The organizer's resale policy per event: whether holders may resell, the fee kept from the seller's
+# refund (a percent of the price and/or a fixed amount), and until how long before the session.
+resale_policies = Table(
+    "resale_policies", metadata,
+    Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), primary_key=True),
+    Column("allowed", Boolean, nullable=False),
+    Column("fee_percent", Numeric(5, 2), nullable=False, server_default=text("0")),
+    Column("fee_fixed_minor", BigInteger, nullable=False, server_default=text("0")),
+    Column("cutoff_minutes", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("fee_percent >= 0 AND fee_percent <= 100", name="resale_policies_fee_percent"),
+    CheckConstraint("fee_fixed_minor >= 0", name="resale_policies_fee_fixed"),
+    CheckConstraint("cutoff_minutes >= 0", name="resale_policies_cutoff"),
+)
+
+# A holder's ticket offered at (at most) its face value. listed -> reserved (by one resale order, until a
+# deadline) -> sold; reserved -> listed when that order is not paid; listed -> withdrawn.
+resale_listings = Table(
+    "resale_listings", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), nullable=False),
+    Column("ticket_id", UUID(as_uuid=True), ForeignKey("tickets.id"), nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("seller_user_id", UUID(as_uuid=True), nullable=False),
+    Column("seller_order_id", UUID(as_uuid=True), nullable=False),  # refunded through its payment once sold
+    Column("face_value_minor", BigInteger, nullable=False),
+    Column("price_minor", BigInteger, nullable=False),
+    Column("fee_minor", BigInteger, nullable=False),  # fixed when listed: the seller knows what they get
+    Column("currency", String(3), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("order_id", UUID(as_uuid=True)),  # the resale order that reserved or bought it
+    Column("reserved_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sold_at", DateTime(timezone=True)),
+    CheckConstraint("status IN ('listed', 'reserved', 'sold', 'withdrawn')", name="resale_listings_status"),
+    CheckConstraint("price_minor > 0 AND price_minor <= face_value_minor", name="resale_listings_price_cap"),
+    CheckConstraint("fee_minor >= 0 AND fee_minor < price_minor", name="resale_listings_fee"),
+    # A ticket is on sale once at a time; a withdrawn or sold listing frees it.
+    Index("resale_listings_one_open_per_ticket", "ticket_id", unique=True,
+          postgresql_where=text("status IN ('listed', 'reserved')")),
+    Index("resale_listings_by_event", "event_id", "status"),
+    Index("resale_listings_by_seller", "seller_user_id"),
 )

@@ -24,6 +24,7 @@ from ..adapters.tables import bus, event_rules, scans, ticket_transfers, tickets
 from ..domain.qr import TicketClaims, sign_qr
 from ..domain.tickets import TicketStatus
 from .queries import may_see
+from .resale import open_listing_of
 from .signing_keys import active_signing_key
 
 
@@ -79,6 +80,10 @@ async def _check_transferable(session, ticket, defaults) -> None:
     if used:
         raise Problem(409, "ticket-used", "The ticket was already used at the door",
                       "A ticket that has been scanned in cannot change hands")
+    listing = await open_listing_of(session, ticket.id)
+    if listing is not None:
+        raise Problem(409, "ticket-listed-for-resale", "The ticket is listed for resale",
+                      f"The listing is {listing.status}; withdraw it first", listing_id=str(listing.id))
 
 
 async def offer_transfer(session, principal: Principal, ticket_id: uuid.UUID, to_email: str,

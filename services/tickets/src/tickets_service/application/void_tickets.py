@@ -6,7 +6,8 @@ from taquilla_contracts import Envelope
 from taquilla_contracts.tickets import TicketsVoided, VoidTickets
 from taquilla_messaging import PermanentError, publish
 
-from ..adapters.tables import bus, ticket_transfers, tickets
+from ..adapters.tables import bus, resale_listings, ticket_transfers, tickets
+from ..domain.resale import OPEN, ListingStatus
 from ..domain.tickets import TicketStatus
 
 
@@ -30,12 +31,23 @@ async def void_tickets(uow, envelope: Envelope, command: VoidTickets) -> None:
     voided = [row.id for row in rows]
     if not voided:
         return  # already void, or nothing to void: a repeat is harmless
+    await void_ticket_rows(session, tenant_id, voided, command.reason, order_id=command.order_id, cause=envelope)
+
+
+async def void_ticket_rows(session, tenant_id, ticket_ids: list, reason: str, *, order_id=None,
+                           cause: Envelope | None = None) -> None:
+    """Void these (locked, valid) tickets: pending transfers and open resale listings of them end too."""
     await session.execute(
-        tickets.update().where(tickets.c.id.in_(voided))
-        .values(status=TicketStatus.VOID.value, void_reason=command.reason, voided_at=func.now()))
+        tickets.update().where(tickets.c.id.in_(ticket_ids))
+        .values(status=TicketStatus.VOID.value, void_reason=reason, voided_at=func.now()))
     await session.execute(
-        ticket_transfers.update().where(ticket_transfers.c.ticket_id.in_(voided),
+        ticket_transfers.update().where(ticket_transfers.c.ticket_id.in_(ticket_ids),
                                         ticket_transfers.c.status == "pending")
         .values(status="cancelled", decided_at=func.now()))
-    event = TicketsVoided(order_id=command.order_id, ticket_ids=voided, reason=command.reason)
-    await publish(session, bus, Envelope.wrap(event, source="tickets", tenant_id=tenant_id, cause=envelope))
+    await session.execute(
+        resale_listings.update().where(resale_listings.c.ticket_id.in_(ticket_ids),
+                                       resale_listings.c.status.in_(OPEN))
+        .values(status=ListingStatus.WITHDRAWN.value, updated_at=func.now()))
+    event = TicketsVoided(order_id=order_id, ticket_ids=ticket_ids, reason=reason)
+    await publish(session, bus, Envelope.wrap(event, source="tickets", tenant_id=tenant_id, cause=cause,
+                                              correlation_id=str(order_id) if order_id else None))

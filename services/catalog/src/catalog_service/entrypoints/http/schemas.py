@@ -392,6 +392,25 @@ class SeatBlockRequest(BaseModel):
     blocked: bool = Field(True, description="false gives the seats back to the sale")
 
 
+class PaymentPlanRulesIn(BaseModel):
+    """Paying an order in parts: which plans, the smallest deposit, the deadline and what a missed one costs."""
+    model_config = ConfigDict(extra="forbid")
+
+    kinds: list[Literal["installments", "flexible"]] = Field(
+        min_length=1, max_length=2, description="installments: fixed amounts and due dates; flexible: any amounts")
+    max_installments: int = Field(3, ge=2, le=12, description="installments: the deposit included")
+    installment_interval_days: int | None = Field(
+        None, ge=1, le=180, description="days between installments; left out: spread evenly until the deadline")
+    min_deposit_percent: int = Field(0, ge=0, le=100, description="the smallest deposit, percent of the total")
+    min_deposit_minor: int = Field(0, ge=0, le=PRICE_MINOR_MAX, description="the smallest deposit, an amount")
+    min_contribution_minor: int = Field(0, ge=0, le=PRICE_MINOR_MAX,
+                                        description="flexible: the smallest contribution after the deposit")
+    final_deadline: AwareDatetime = Field(description="everything paid by then; before the event's first session")
+    on_missed_deadline: Literal["refund_all", "keep_percent", "keep_deposit"] = Field(
+        "refund_all", description="what the buyer gets back when the deadline passes unpaid")
+    keep_percent: int = Field(0, ge=0, le=100, description="keep_percent: the share of the total kept")
+
+
 class UpdateEventRequest(BaseModel):
     """Only what is sent changes; zones, dates and prices have their own endpoints."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -407,6 +426,7 @@ class UpdateEventRequest(BaseModel):
     fee_percent: Decimal | None = Field(None, ge=0, le=100)
     tax_percent: Decimal | None = Field(None, ge=0, le=100)
     group_discounts: list[GroupDiscountIn] | None = Field(None, max_length=10)
+    payment_plans: PaymentPlanRulesIn | None = Field(None, description="allow paying in parts; null: one payment")
 
     @field_validator("tags")
     @classmethod
@@ -421,5 +441,7 @@ class UpdateEventRequest(BaseModel):
         if self.group_discounts is not None:
             sent["group_discounts"] = [{"min_quantity": g.min_quantity, "percent": str(g.percent)}
                                        for g in self.group_discounts]
-        nullable = ("description", "category")
+        if self.payment_plans is not None:  # whole, defaults included
+            sent["payment_plans"] = self.payment_plans.model_dump(mode="json")
+        nullable = ("description", "category", "payment_plans")
         return {k: v for k, v in sent.items() if v is not None or k in nullable}

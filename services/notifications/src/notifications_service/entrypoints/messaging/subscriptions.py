@@ -2,7 +2,13 @@
 from taquilla_contracts.catalog import EventPublished, EventStatusChanged
 from taquilla_contracts.gateway import PasswordResetRequested, TenantRegistered, UserVerificationRequested
 from taquilla_contracts.inventory import WaitlistOffered
-from taquilla_contracts.orders import OrderCancelled, OrderCompleted, OrderPlaced, OrderRefunded
+from taquilla_contracts.orders import (
+    InstallmentDue,
+    OrderCancelled,
+    OrderCompleted,
+    OrderPlaced,
+    OrderRefunded,
+)
 from taquilla_contracts.payments import PaymentCaptured, PaymentFailed
 from taquilla_contracts.tickets import TicketCheckedIn, TicketsIssued, TicketTransferred
 from taquilla_messaging import Subscriptions
@@ -12,6 +18,7 @@ from ...application.account_emails import queue_account_email
 from ...application.buyer_messages import (
     queue_event_cancelled,
     queue_event_changed,
+    queue_installment_reminder,
     queue_order_cancelled,
     queue_refund_issued,
 )
@@ -73,6 +80,11 @@ def subscriptions(settings) -> Subscriptions:
     async def _order_refunded(uow, envelope, refunded):
         await queue_refund_issued(uow.session, envelope, refunded, renderer, settings.default_language)
         await queue_webhooks(uow.session, envelope, WEBHOOK_TYPE_OF[envelope.type])
+
+    @subs.on(InstallmentDue)
+    async def _installment_due(uow, envelope, due):
+        await queue_installment_reminder(uow.session, envelope, due, renderer, settings.default_language,
+                                         settings.order_link(due.order_id))
 
     @subs.on(PaymentCaptured)
     async def _payment_captured(uow, envelope, captured):

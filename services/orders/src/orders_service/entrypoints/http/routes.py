@@ -23,6 +23,7 @@ from ...application.order_history import STATUSES, OrderFilter, buyer_history, s
 from ...application.place_order import PlaceOrderRequest, place_order
 from ...application.queries import find_order
 from ...application.release_pricing import service_token
+from ...application.resale_order import ResaleOrderRequest, place_resale_order
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
@@ -38,6 +39,23 @@ async def create_order(request: Request, body: PlaceOrderRequest,
     status, answer, replayed = await place_order(container.db, container.inventory, container.catalog,
                                                  container.settings, principal, service_token(container.settings), body,
                                                  idempotency_key)
+    headers = {"Location": f"/api/v1/orders/{answer['id']}"} if status == 201 else {}
+    if replayed:
+        headers["Idempotency-Replayed"] = "true"
+    return JSONResponse(answer, status_code=status, headers=headers)
+
+
+@router.post("/resale", status_code=201)
+async def create_resale_order(request: Request, body: ResaleOrderRequest,
+                              idempotency_key: str = Depends(require_idempotency_key),
+                              principal: Principal = Depends(current_principal)):
+    """Buy a ticket another holder listed for resale: pay it like any order before the listing's reservation
+    ends (`hold_expires_at`)."""
+    require_roles(principal, Role.BUYER, *Role.STAFF)
+    container = request.app.state.container
+    status, answer, replayed = await place_resale_order(container.db, container.tickets, container.settings,
+                                                        principal, service_token(container.settings), body,
+                                                        idempotency_key)
     headers = {"Location": f"/api/v1/orders/{answer['id']}"} if status == 201 else {}
     if replayed:
         headers["Idempotency-Replayed"] = "true"

@@ -74,9 +74,12 @@ REQUIRED_BY = {StripeProvider.name: "payment_method", ManualMethod.PAGOMOVIL.val
 
 
 class PaymentRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an amount sent by the client is refused, never used
+    model_config = ConfigDict(extra="forbid")
 
     order_id: uuid.UUID
+    amount_minor: int | None = Field(
+        None, ge=1, description="Only for an order paid in parts: this contribution (a flexible plan's amount, or "
+        "all that is left); left out, what is due next. An order paid at once is charged its total, never this")
     provider: str = Field(min_length=1, max_length=40,
                           examples=["test", "stripe", "wompi", "pagomovil", "bank_transfer", "cash"])
     outcome: Literal["succeed", "decline", "confirm_later", "fail_later"] | None = Field(
@@ -145,7 +148,7 @@ async def create_payment(request: Request, body: PaymentRequest,
         Payer(user_id=principal.user_id, staff_of=_staff_of(principal)), idempotency_key,
         PayOrder(order_id=body.order_id, provider=body.provider, outcome=body.outcome,
                  payment_method=body.payment_method, return_url=body.return_url, declaration=declaration,
-                 declaration_field=declaration_field),
+                 declaration_field=declaration_field, amount_minor=body.amount_minor),
     )
     return _respond(answer)
 
