@@ -68,9 +68,14 @@ class OfflineDoor:
     door: str
     ledger: dict[uuid.UUID, PeerPassage] = field(default_factory=dict)
     own: list[dict] = field(default_factory=list)  # this door's scans, for the upload
+    # the ledger per ticket: a scan reads only its ticket's passages, however many went through
+    by_ticket: dict[uuid.UUID, list[PeerPassage]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.keys = {k["kid"]: _b64(k["x"]) for k in self.package["keys"]}
+        for passage in self.ledger.values():
+            self.by_ticket.setdefault(passage.ticket_id, []).append(passage)
+        # key objects made once: a scan then costs one signature check, not a key parse as well
+        self.keys = {k["kid"]: Ed25519PublicKey.from_public_bytes(_b64(k["x"])) for k in self.package["keys"]}
         self.tenant_id = uuid.UUID(self.package["tenant_id"])
         self.event_id = uuid.UUID(self.package["event_id"])
         self.rules = EntryRules(self.package["list"]["allow_reentry"], self.package["list"]["max_entries"])
@@ -85,7 +90,12 @@ class OfflineDoor:
     def receive(self, passages: list[PeerPassage]) -> None:
         """Passages from peers or the server's feed; a repeat changes nothing."""
         for passage in passages:
-            self.ledger.setdefault(passage.scan_id, passage)
+            self._record(passage)
+
+    def _record(self, passage: PeerPassage) -> None:
+        if passage.scan_id not in self.ledger:
+            self.ledger[passage.scan_id] = passage
+            self.by_ticket.setdefault(passage.ticket_id, []).append(passage)
 
     def _verdict(self, qr: str, direction: Direction, at: datetime) -> tuple[Verdict, uuid.UUID | None]:
         try:
@@ -104,8 +114,7 @@ class OfflineDoor:
                 return Verdict(ScanResult.UNKNOWN_TICKET if not self.zones else ScanResult.WRONG_LIST), ticket
             if self.zones and self.ticket_zones[ticket] not in self.zones:
                 return Verdict(ScanResult.WRONG_LIST), ticket
-        history = [Passage(p.scan_id, p.direction, p.scanned_at, p.door) for p in self.ledger.values()
-                   if p.ticket_id == ticket]
+        history = [Passage(p.scan_id, p.direction, p.scanned_at, p.door) for p in self.by_ticket.get(ticket, ())]
         return decide(replay(history, self.rules).presence, direction, self.rules), ticket
 
     def scan(self, qr: str, at: datetime, direction: Direction = Direction.ENTRY) -> tuple[Verdict, PeerPassage | None]:
@@ -118,7 +127,7 @@ class OfflineDoor:
         if not passed or ticket is None:
             return verdict, None
         passage = PeerPassage(scan_id, ticket, direction, at, self.door)
-        self.ledger[scan_id] = passage
+        self._record(passage)
         return verdict, passage
 
     def pending_upload(self) -> dict:
