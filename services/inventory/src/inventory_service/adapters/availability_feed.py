@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -20,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 CHANNEL = "taquilla_inventory_availability"
+RETRY_LISTEN_SECONDS = 5.0
 log = logging.getLogger("taquilla.inventory.availability_feed")
 
 
@@ -45,6 +47,7 @@ class AvailabilityFeed:
         self._watchers: dict[uuid.UUID, set[asyncio.Event]] = {}
         self._connection: asyncpg.Connection | None = None
         self._connecting = asyncio.Lock()  # one LISTEN connection per process (not a data lock)
+        self._last_attempt = float("-inf")
 
     def changed(self, session_id: uuid.UUID) -> None:
         for listener in _PROCESS_LISTENERS:
@@ -53,7 +56,15 @@ class AvailabilityFeed:
             wake.set()
 
     async def listen(self) -> None:
-        """LISTEN for changes made by other processes (started by the first watcher otherwise)."""
+        """LISTEN for changes made by other processes (started by the first watcher otherwise). Cheap once
+        listening; after a failed attempt, tried again at most every RETRY_LISTEN_SECONDS, so a database
+        outage does not make every caller wait for a connection attempt."""
+        if self._connection is not None and not self._connection.is_closed():
+            return
+        now = time.monotonic()
+        if now - self._last_attempt < RETRY_LISTEN_SECONDS:
+            return
+        self._last_attempt = now
         await self._listen()
 
     def _on_notify(self, _connection, _pid, _channel, payload: str) -> None:
