@@ -30,7 +30,6 @@ import asyncio
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import time
@@ -41,6 +40,7 @@ from pathlib import Path
 
 import asyncpg
 import grpc
+from benchlib import cpu_seconds_of, percentile, spread_text
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from taquilla.inventory.v1 import inventory_pb2, inventory_pb2_grpc
@@ -51,11 +51,6 @@ from taquilla_devtools.trace_sink import free_port
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else 0.0
 
 
 # --- the load generator (its own process) -------------------------------------------------------------
@@ -155,22 +150,13 @@ async def generate_load(spec: dict) -> dict:
 
 # --- CPU accounting from /proc ------------------------------------------------------------------------
 
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
 def postgres_cpu() -> float:
     total = 0.0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 if (entry / "comm").read_text().strip().startswith("postgres"):
-                    total += process_cpu(int(entry.name))
+                    total += cpu_seconds_of(int(entry.name))
             except (FileNotFoundError, ProcessLookupError, PermissionError):
                 continue
     return total
@@ -184,9 +170,9 @@ def machine_cpu() -> float:
 
 
 def cpu_sample(servers: list[int], client: int, backends: list[int]) -> dict[str, float]:
-    return {"postgresql_all": postgres_cpu(), "postgresql_bench_backends": sum(process_cpu(p) for p in backends),
-            "grpc_servers": sum(process_cpu(p) for p in servers), "load_generator": process_cpu(client),
-            "harness": process_cpu(os.getpid()), "machine": machine_cpu()}
+    return {"postgresql_all": postgres_cpu(), "postgresql_bench_backends": sum(cpu_seconds_of(p) for p in backends),
+            "grpc_servers": sum(cpu_seconds_of(p) for p in servers), "load_generator": cpu_seconds_of(client),
+            "harness": cpu_seconds_of(os.getpid()), "machine": machine_cpu()}
 
 
 # --- one run ------------------------------------------------------------------------------------------
@@ -331,11 +317,6 @@ def hot_block(seats: SeatMapPublished) -> list[uuid.UUID]:
     return [by_label[f"R{row}-{n}"] for row in (1, 2) for n in range(81, 101)]
 
 
-def summary(runs: list[dict], key: str) -> str:
-    values = [r[key] for r in runs]
-    return f"{statistics.median(values)} (min {min(values)}, max {max(values)})"
-
-
 def problems(run: dict) -> int:
     return (run["units_held_twice"] + run["units_disagreeing_with_their_hold"]
             + (run["units_held"] != run["units_of_live_holds"]) + (run["units_sold"] != run["units_of_confirmed_holds"]))
@@ -362,11 +343,11 @@ async def main() -> None:
         result = await one_run(args, run)
         runs.append(result)
         print(f"run {run + 1}: {json.dumps(result)}", flush=True)
-    print(f"\nholds/s {summary(runs, 'holds_per_second')}")
+    print(f"\nholds/s {spread_text(runs, 'holds_per_second')}")
     for key in ("p50_ms", "p95_ms", "p99_ms"):
-        print(f"{key:>7} {summary(runs, key)}")
+        print(f"{key:>7} {spread_text(runs, key)}")
     for key in ("successful_holds_per_second", "failed_for_contention"):
-        print(f"{key} {summary(runs, key)}")
+        print(f"{key} {spread_text(runs, key)}")
     print(f"CPU cores during the holds (median run): {sorted(runs, key=lambda r: r['holds_per_second'])[len(runs) // 2]['cpu_cores_during_holds']}")
     oversold = sum(r["units_held_twice"] for r in runs)
     mismatch = sum(problems(r) for r in runs) - oversold
