@@ -1,7 +1,8 @@
 """Orders paid in parts, end to end through the gateway: the organizer's plan rules in the catalog, the order's
 schedule in orders, each part paid through payments (the test provider), the hold kept alive over gRPC, the
-reminder email, and the fiscal document and tickets only once the total is paid; a missed deadline cancels,
-puts the units back on sale and refunds what the organizer's policy gives back."""
+reminder email, and the fiscal document and tickets only once the total is paid; a missed deadline, or the
+buyer giving up, cancels, puts the units back on sale and refunds what the organizer's policy gives back (staff
+cancelling give it all back), and a part settled after that goes back in full."""
 from __future__ import annotations
 
 import uuid
@@ -71,8 +72,9 @@ async def placed(api, buyer, event, quantity: int, plan: dict) -> dict:
     return response.json()
 
 
-async def pay(api, buyer, order_id: str, amount_minor: int | None = None, key: str | None = None):
-    body = {"order_id": order_id, "provider": "test", "outcome": "succeed",
+async def pay(api, buyer, order_id: str, amount_minor: int | None = None, key: str | None = None,
+              outcome: str = "succeed"):
+    body = {"order_id": order_id, "provider": "test", "outcome": outcome,
             **({"amount_minor": amount_minor} if amount_minor is not None else {})}
     return await retry_while(lambda: api.post("/api/v1/payments", json=body, headers={
         **buyer["headers"], "Idempotency-Key": key or str(uuid.uuid4())}), statuses=(409,))
@@ -144,6 +146,9 @@ async def test_installment_plan_deposit_then_two_installments_gets_its_fiscal_nu
 
     after = await pay(api, buyer, order["id"])
     assert after.status_code == 409 and after.json()["type"].endswith("order-already-paid")
+    too_late = await cancel(api, buyer, order["id"])  # paid in full: refunded, not cancelled
+    assert too_late.status_code == 409 and field_of(too_late) == "order_id"
+    assert f"/api/v1/orders/{order['id']}/refunds" in too_late.json()["detail"]
 
     seen = await api.get("/api/v1/orders/search", params={"code": order["code"]}, headers=organizer["headers"])
     assert seen.status_code == 200, seen.text
@@ -240,3 +245,94 @@ async def test_missed_deadline_cancels_puts_the_units_back_and_refunds_per_polic
     await eventually(back_on_sale, timeout=20)
     late = await pay(api, buyer, order["id"])
     assert late.status_code == 409
+
+
+async def cancel(api, who, order_id: str):
+    return await api.post(f"/api/v1/orders/{order_id}/cancel", headers=who["headers"])
+
+
+def refunds_of(order: dict) -> list[tuple[int, str, str]]:
+    return [(r["amount_minor"], r["reason"], r["state"]) for r in order["refunds"]]
+
+
+async def nothing_invoiced_or_issued(api, organizer, order: dict) -> None:
+    assert order["fiscal_number"] is None and order["tickets"] == []
+    documents = (await api.get("/api/v1/fiscal/documents", headers=organizer["headers"])).json()["items"]
+    assert [d for d in documents if d["order_id"] == order["id"]] == []
+
+
+async def back_on_sale(api, event, capacity: int = 10) -> dict:
+    async def all_available():
+        zone = await zone_of(api, event)
+        return zone if (zone["available"], zone["held"]) == (capacity, 0) else None
+
+    return await eventually(all_available, timeout=20)
+
+
+async def test_a_buyer_who_gives_up_mid_plan_frees_the_seats_and_gets_the_deposit_back_when_nothing_is_kept(
+        platform, organizer, buyer):
+    api = platform.api
+    event = await plan_event(api, organizer, rules())  # refund_all
+    order = await placed(api, buyer, event, 2, {"kind": "flexible", "deposit_minor": 2000})
+    assert (await pay(api, buyer, order["id"])).status_code == 201
+    await order_when(api, buyer, order["id"], paid_minor_is(2000))
+    assert (await zone_of(api, event))["held"] == 2
+
+    cancelled = await cancel(api, buyer, order["id"])
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["cancel_reason"] == "buyer_cancelled"
+    assert cancelled.json()["status"] in ("refund_required", "refunded")
+    again = await cancel(api, buyer, order["id"])
+    assert again.status_code == 200, again.text
+    assert (again.json()["id"], again.json()["cancel_reason"]) == (order["id"], "buyer_cancelled")
+    await back_on_sale(api, event)
+
+    done = await order_when(api, buyer, order["id"], lambda o: o["status"] == "refunded")
+    assert done["refunded_minor"] == 2000 and refunds_of(done) == [(2000, "buyer_cancelled", "completed")]
+    await nothing_invoiced_or_issued(api, organizer, done)
+
+    async def payments_refuses():
+        more = await pay(api, buyer, order["id"], amount_minor=3000)
+        return more if more.status_code == 409 and more.json()["type"].endswith("order-cancelled") else None
+
+    await eventually(payments_refuses, timeout=20)
+
+
+async def test_a_kept_deposit_stays_kept_a_part_settled_after_the_cancellation_goes_back_and_staff_refund_all(
+        platform, organizer, buyer):
+    api = platform.api
+    event = await plan_event(api, organizer, rules(on_missed_deadline="keep_deposit"))
+    order = await placed(api, buyer, event, 2, {"kind": "flexible", "deposit_minor": 2000})
+    assert (await pay(api, buyer, order["id"])).status_code == 201
+    await order_when(api, buyer, order["id"], paid_minor_is(2000))
+    pending = await pay(api, buyer, order["id"], amount_minor=3000, outcome="confirm_later")  # a slow transfer
+    assert pending.status_code == 202, pending.text
+
+    cancelled = await cancel(api, buyer, order["id"])
+    assert cancelled.status_code == 200, cancelled.text
+    body = cancelled.json()  # the organizer's policy keeps the deposit: nothing to give back yet
+    assert (body["status"], body["cancel_reason"], body["refunds"]) == ("cancelled", "buyer_cancelled", [])
+    await back_on_sale(api, event)
+
+    # the transfer settles after the cancellation: all of it goes back, the deposit stays kept
+    done = await order_when(api, buyer, order["id"],
+                            lambda o: o["status"] == "refunded" and o["refunded_minor"] == 3000)
+    assert refunds_of(done) == [(3000, "late_payment", "completed")]
+    assert done["payment_plan"]["paid_minor"] == 2000
+    states = [t["to"] for t in done["timeline"]]
+    assert states[-3:] == ["cancelled", "refund_required", "refunded"]
+    await nothing_invoiced_or_issued(api, organizer, done)
+    again = await cancel(api, buyer, order["id"])
+    assert again.status_code == 200 and again.json()["status"] == "refunded"
+
+    # the organizer's staff cancelling give up the sale: the deposit goes back too
+    other = await placed(api, buyer, event, 1, {"kind": "flexible", "deposit_minor": 1000})
+    assert (await pay(api, buyer, other["id"])).status_code == 201
+    await order_when(api, buyer, other["id"], paid_minor_is(1000))
+    by_staff = await cancel(api, organizer, other["id"])
+    assert by_staff.status_code == 200, by_staff.text
+    assert by_staff.json()["cancel_reason"] == "organizer_cancelled"
+    given_back = await order_when(api, buyer, other["id"], lambda o: o["status"] == "refunded")
+    assert given_back["refunded_minor"] == 1000
+    assert refunds_of(given_back) == [(1000, "organizer_cancelled", "completed")]
+    await back_on_sale(api, event)

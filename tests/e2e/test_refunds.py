@@ -125,3 +125,78 @@ async def _another_buyer(api) -> dict[str, str]:
                                                                "name": "Otra Compradora"})
     assert registered.status_code == 201, registered.text
     return await sign_in(api, email, password)
+
+
+async def test_staff_refund_an_amount_the_buyer_keeps_every_ticket_and_no_order_is_refunded_more_than_paid(
+        platform, organizer, buyer):
+    api = platform.api
+    event = await on_sale_event(api, organizer, capacity=10, price_minor=2000)
+    order = await bought(api, buyer, event, quantity=3)  # 6000 collected
+    tickets = [t["ticket_id"] for t in order["tickets"]]
+
+    by_buyer = await refund(api, buyer, order["id"], {"amount_minor": 1500})
+    assert by_buyer.status_code == 403 and by_buyer.headers["content-type"] == "application/problem+json"
+    assert by_buyer.json()["errors"][0]["field"] == "amount_minor"
+    both = await refund(api, organizer, order["id"], {"amount_minor": 1500, "ticket_ids": tickets[:1]})
+    assert both.status_code == 422 and both.headers["content-type"] == "application/problem+json"
+    assert both.json()["errors"][0]["field"] == "amount_minor"
+
+    key = str(uuid.uuid4())
+    asked = await refund(api, organizer, order["id"], {"amount_minor": 1500}, key)
+    assert asked.status_code == 202, asked.text
+    assert (asked.json()["amount_minor"], asked.json()["ticket_ids"], asked.json()["reason"]) == (1500, [], "operator")
+    again = await refund(api, organizer, order["id"], {"amount_minor": 1500}, key)
+    assert again.json() == asked.json() and again.headers["idempotency-replayed"] == "true"
+
+    done = await order_when(api, organizer, order["id"],
+                            lambda o: o["refunds"] and o["refunds"][0]["state"] == "completed")
+    assert len(done["refunds"]) == 1  # the repeated request made no second refund
+    assert (done["status"], done["refunded_minor"], done["refunds"][0]["ticket_ids"]) == (
+        "partially_refunded", 1500, [])
+
+    (payment,) = (await api.get("/api/v1/payments", params={"order_id": order["id"]},
+                                 headers=organizer["headers"])).json()["items"]
+    assert [(r["amount_minor"], r["status"]) for r in payment["refunds"]] == [(1500, "completed")]
+    assert payment["refundable_minor"] == 4500
+
+    documents = (await api.get("/api/v1/fiscal/documents", headers=organizer["headers"])).json()["items"]
+    (note,) = [d for d in documents if d["document_type"] == "credit_note" and d["order_id"] == order["id"]]
+    assert note["formatted_number"] == done["refunds"][0]["credit_note"]["formatted_number"]
+    assert note["total_minor"] == 1500
+    assert [(x["quantity"], x["unit_price_minor"], x.get("adjustment")) for x in note["lines"]] == [(3, 500, True)]
+
+    for ticket_id in tickets:  # a price adjustment: every ticket stays the buyer's, every seat stays sold
+        assert (await api.get(f"/api/v1/tickets/{ticket_id}", headers=buyer["headers"])).json()["status"] == "valid"
+    assert (await zone_of(api, event))["sold"] == 3
+
+    above = await refund(api, organizer, order["id"], {"amount_minor": 4501})
+    assert above.status_code == 422 and above.json()["errors"][0]["field"] == "amount_minor"
+    assert "4500" in above.json()["detail"]
+
+    # a ticket is now worth 1500 (2000 less its 500 of the adjustment): that is what its refund gives back
+    one = await refund(api, buyer, order["id"], {"ticket_ids": tickets[:1]})
+    assert one.status_code == 202 and one.json()["amount_minor"] == 1500, one.text
+    rest = await refund(api, organizer, order["id"], {})  # every ticket left
+    assert rest.status_code == 202 and rest.json()["amount_minor"] == 3000, rest.text
+
+    refunded = await order_when(api, organizer, order["id"], lambda o: len(o["refunds"]) == 3 and all(
+        r["state"] == "completed" for r in o["refunds"]))
+    assert refunded["status"] == "refunded" and refunded["refunded_minor"] == 6000 == refunded["total_minor"]
+    (payment,) = (await api.get("/api/v1/payments", params={"order_id": order["id"]},
+                                headers=organizer["headers"])).json()["items"]
+    assert (payment["refunded_minor"], payment["refundable_minor"]) == (6000, 0)
+    documents = (await api.get("/api/v1/fiscal/documents", headers=organizer["headers"])).json()["items"]
+    ours = [d for d in documents if d["order_id"] == order["id"]]
+    (invoice,) = [d for d in ours if d["document_type"] == "invoice"]
+    credited = [d["total_minor"] for d in ours if d["document_type"] == "credit_note"]
+    assert sorted(credited) == [1500, 1500, 3000] and sum(credited) == invoice["total_minor"]
+
+    nothing = await refund(api, organizer, order["id"], {"amount_minor": 1})
+    assert nothing.status_code == 422 and nothing.json()["errors"][0]["field"] == "amount_minor"
+
+    async def all_void_and_back_on_sale():
+        statuses = {(await api.get(f"/api/v1/tickets/{t}", headers=buyer["headers"])).json()["status"]
+                    for t in tickets}
+        return statuses == {"void"} and (await zone_of(api, event))["sold"] == 0
+
+    await eventually(all_void_and_back_on_sale, timeout=20)

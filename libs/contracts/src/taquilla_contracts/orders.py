@@ -153,6 +153,8 @@ class CreditLine(BaseModel):
     quantity: int
     # Credit at this unit price instead of the invoice's (never more): a resale refund keeps the organizer's fee.
     unit_price_minor: int | None = None
+    # A price adjustment: `unit_price_minor` back on each of `quantity` units the buyer keeps (money, no units back).
+    adjustment: bool = False
 
 
 class IssueCreditNote(Command):

@@ -2,7 +2,9 @@
 retried while the invoice is not there yet, parked when it can never be issued."""
 import asyncio
 import uuid
+from decimal import Decimal
 
+from fiscal_service.domain.documents import TaxRate, tax_line_with
 from fiscal_test_helpers import documents, issue, issue_and_wait, wait_for_documents
 from prometheus_client import REGISTRY
 from taquilla_contracts import Envelope
@@ -12,10 +14,12 @@ from taquilla_messaging.consumer import ERROR_HEADER
 
 
 def credit(tenant_id, order_id, refund_id=None, lines=(), reason="buyer_request") -> Envelope:
-    """`lines`: (invoice line, quantity) or (invoice line, quantity, credited unit price)."""
+    """`lines`: (invoice line, quantity), (invoice line, quantity, credited unit price) or
+    (invoice line, quantity, unit price given back, "adjustment")."""
     command = IssueCreditNote(refund_id=refund_id or uuid.uuid4(), order_id=order_id, reason=reason,
                               lines=[CreditLine(original_line=line[0], quantity=line[1],
-                                                unit_price_minor=line[2] if len(line) > 2 else None)
+                                                unit_price_minor=line[2] if len(line) > 2 else None,
+                                                adjustment=len(line) > 3 and line[3] == "adjustment")
                                      for line in lines])
     return Envelope.wrap(command, source="orders", tenant_id=tenant_id, correlation_id=str(order_id))
 
@@ -90,6 +94,45 @@ async def test_a_resale_refund_credits_the_price_minus_the_fee_and_the_seat_is_c
         first, rest = await wait_for_documents(h, tenant, 2, document_type="credit_note")
         assert [(line["original_line"], line["quantity"], line["total_minor"]) for line in rest["lines"]] == [
             (0, 1, 5000)]
+
+
+async def test_a_price_adjustment_credits_money_but_leaves_every_unit_creditable_and_never_more_than_charged():
+    async with service_harness("fiscal", name="adjust") as h:
+        tenant, order_id = uuid.uuid4(), uuid.uuid4()
+        (invoice,) = await issue_and_wait(h, tenant, issue(tenant, order_id, lines=((3, 1000), (1, 2000))), 1)
+        await h.publish(credit(tenant, order_id, lines=[(0, 3, 500, "adjustment")], reason="operator"))
+        (goodwill,) = await wait_for_documents(h, tenant, 1, document_type="credit_note")
+        (line,) = goodwill["lines"]
+        assert (line["original_line"], line["quantity"], line["unit_price_minor"], line["adjustment"]) == (0, 3, 500, True)
+        expected = tax_line_with("x", 3, 500, [TaxRate("IVA", "IVA", Decimal("0.16"))])  # as on any line
+        assert (goodwill["total_minor"], goodwill["tax_minor"]) == (1500, expected.tax_minor) == (1500, 207)
+        assert line["description"].startswith("Ajuste de precio: ")
+
+        refused = {
+            "credit-price-invalid": credit(tenant, order_id, lines=[(0, 1, 1001, "adjustment")]),  # above the price
+            "credit-exceeds-invoice units": credit(tenant, order_id, lines=[(1, 2, 100, "adjustment")]),  # 1 unit
+            "credit-exceeds-invoice money": credit(tenant, order_id, lines=[(0, 3)]),  # 3000 > the 1500 left
+        }
+        for envelope in refused.values():
+            await h.publish(envelope)
+        parked = await _parked(h, len(refused))
+        for expected_type, envelope in refused.items():
+            assert expected_type.split()[0] in parked[str(envelope.id)], parked[str(envelope.id)]
+        assert "1500 of 3000 left" in parked[str(refused["credit-exceeds-invoice money"].id)]
+
+        # the three units are still there to give back, at what is left of the line's money
+        await h.publish(credit(tenant, order_id, lines=[(0, 1, 500)], reason="buyer_request"))
+        await wait_for_documents(h, tenant, 2, document_type="credit_note")
+        await h.publish(credit(tenant, order_id, reason="event_cancelled"))  # the rest: 2 units at 500, line 1
+        notes = await wait_for_documents(h, tenant, 3, document_type="credit_note")
+        rest = notes[-1]
+        assert [(x["original_line"], x["quantity"], x["unit_price_minor"]) for x in rest["lines"]] == [
+            (0, 2, 500), (1, 1, 2000)]
+        assert sum(n["total_minor"] for n in notes) == invoice["total_minor"] == 5000
+        assert [n["formatted_number"] for n in notes] == ["NC-00000001", "NC-00000002", "NC-00000003"]
+        done = credit(tenant, order_id)
+        await h.publish(done)
+        assert "already-credited" in (await _parked(h, 1))[str(done.id)]
 
 
 async def test_a_refund_that_arrives_before_the_invoice_is_credited_once_the_invoice_exists():

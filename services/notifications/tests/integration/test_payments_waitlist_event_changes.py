@@ -124,6 +124,41 @@ async def test_a_payment_the_buyer_waited_for_is_acknowledged_once_and_an_instan
         assert len(mail_to(sink, ana)) == 1 and len(mail_to(sink, carla)) == 1 and len(mail_to(sink, eva)) == 1
 
 
+def part(tenant, order: Envelope, method: str, amount_minor: int, *, ago: timedelta = timedelta(0)) -> Envelope:
+    return Envelope.wrap(PaymentCaptured(
+        payment_id=uuid.uuid4(), order_id=order.data["order_id"], amount_minor=amount_minor, currency="USD",
+        method=method, provider="manual", provider_reference=f"ref-{uuid.uuid4().hex[:8]}",
+        captured_at=datetime.now(UTC) - ago), source="payments", tenant_id=tenant, correlation_id=order.data["order_id"])
+
+
+async def test_each_receipt_of_an_order_paid_in_parts_says_what_is_left_after_every_part_so_far(smtp_sink):
+    sink = smtp_sink()
+    await sink.start()
+    async with harness(sink) as h:
+        tenant = uuid.uuid4()
+        ana = address("ana-parts")
+        order = placed(tenant, ana)  # 1.234,56 USD
+        await handled(h, order)
+        deposit = part(tenant, order, "pagomovil", 50000, ago=timedelta(minutes=2))
+        await handled(h, deposit)
+        await eventually(lambda: all_sent(h, ana, 1))
+        assert "Queda por pagar 734,56 USD." in text_of(mail_to(sink, ana)[0])
+
+        second = part(tenant, order, "bank_transfer", 30000, ago=timedelta(minutes=1))
+        await publish_twice(h, second)
+        # the same payment announced again in a message of its own: neither a second email nor counted twice
+        await handled(h, Envelope.wrap(PaymentCaptured.model_validate(second.data), source="payments",
+                                       tenant_id=tenant, correlation_id=order.data["order_id"]))
+        await eventually(lambda: all_sent(h, ana, 2))
+        assert "Queda por pagar 434,56 USD." in text_of(mail_to(sink, ana)[1])
+
+        await handled(h, part(tenant, order, "cash", 43456))
+        await eventually(lambda: all_sent(h, ana, 3))
+        last = text_of(mail_to(sink, ana)[2])
+        assert "Recibimos tu pago de 434,56 USD en efectivo" in last and "pagado por completo" in last
+        assert "Queda por pagar" not in last
+
+
 async def test_a_waitlist_offer_says_until_when_in_the_events_time_zone_and_is_sent_once(smtp_sink):
     sink = smtp_sink()
     await sink.start()

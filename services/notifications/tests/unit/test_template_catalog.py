@@ -69,3 +69,10 @@ def test_a_resale_refund_tells_the_seller_their_ticket_was_resold(renderer):
     assert "Your ticket was resold" in renderer.render("refund_issued", "en", resold).text
     assert "Tu entrada se revendió" in renderer.render("refund_issued", "es", resold).html
     assert "resold" not in renderer.render("refund_issued", "en", KINDS["refund_issued"].sample).text
+
+
+def test_a_late_payment_refund_tells_the_buyer_their_seats_were_gone(renderer):
+    late = KINDS["refund_issued"].sample | {"reason": "late_payment", "full": True}
+    assert "sold to someone else meanwhile" in renderer.render("refund_issued", "en", late).text
+    assert "se vendieron a otra persona" in renderer.render("refund_issued", "es", late).html
+    assert "someone else" not in renderer.render("refund_issued", "en", KINDS["refund_issued"].sample).text

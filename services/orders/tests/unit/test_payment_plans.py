@@ -5,6 +5,7 @@ import pytest
 from orders_service.domain.orders import OrderRuleBroken
 from orders_service.domain.payment_plans import (
     build_plan,
+    kept_on_cancellation,
     kept_on_missed_deadline,
     next_due,
     payment_for_refund,
@@ -80,6 +81,13 @@ def test_a_missed_deadline_keeps_what_the_policy_says_never_more_than_was_paid()
     assert kept_on_missed_deadline(paid({**keep, "keep_percent": 80}, 3000), 10000) == 3000
     deposit = {**flexible, "on_missed_deadline": "keep_deposit"}
     assert kept_on_missed_deadline(paid(deposit, 3000, 2000), 10000) == 3000
+
+
+def test_a_buyer_who_gives_up_is_held_to_that_policy_and_staff_cancelling_give_it_all_back():
+    deposit = {**plan(kind="flexible", deposit=3000), "on_missed_deadline": "keep_deposit"}
+    assert kept_on_cancellation(paid(deposit, 3000, 2000), 10000, by_organizer=False) == 3000
+    assert kept_on_cancellation(paid(deposit, 3000, 2000), 10000, by_organizer=True) == 0
+    assert kept_on_cancellation(paid(plan(kind="flexible", deposit=3000), 3000), 10000, by_organizer=False) == 0
 
 
 def test_a_refund_goes_back_through_the_newest_payment_with_enough_left():

@@ -60,6 +60,24 @@ def test_the_whole_payment_back_covers_every_line_left():
     assert [(p.line, p.tickets, p.amount, p.taxes) for p in parts] == [(0, 2, 2160, 160), (1, 1, 638, 88)]
 
 
+def test_an_amount_refund_gives_back_money_and_its_share_of_taxes_but_no_ticket():
+    o = order([quote(3, 1000, taxes=480)], [{"zone_id": "z1", "quote_line": 0, "quantity": 3, "unit_price_minor": 1160}])
+    goodwill = refund(1, 1740, day=1)
+    goodwill["credit_lines"] = [{"original_line": 0, "quantity": 3, "unit_price_minor": 580, "adjustment": True,
+                                 "ticket_ids": ["t1", "t2", "t3"]}]
+    one, rest = refund(2, 580, day=2), refund(3, 1160, day=3)  # the tickets, at what is left of them
+    one["credit_lines"] = [{"original_line": 0, "quantity": 1, "unit_price_minor": 580}]
+    rest["credit_lines"] = [{"original_line": 0, "quantity": 2, "unit_price_minor": 580}]
+    parts = refund_parts(o, [goodwill, one, rest])
+    assert [(p.refund_id, p.tickets, p.amount, p.taxes) for p in parts] == [
+        ("r1", 0, 1740, 240), ("r2", 1, 580, 80), ("r3", 2, 1160, 160)]
+    figures = SalesFigures()
+    figures.add_sale("o1", sold_lines(o)[0])
+    for part in parts:
+        figures.add_refund(part)
+    assert (figures.refunded_tickets, figures.refunds, figures.refunded_taxes, figures.net) == (3, 3480, 480, 0)
+
+
 def test_net_takes_out_refunds_and_only_the_taxes_still_owed():
     figures = SalesFigures(tickets=3, gross=7800, discounts=300, taxes=1, collected=7501, refunds=2500,
                            refunded_taxes=0)

@@ -114,6 +114,19 @@ orders = Table(
     Index("known_orders_upcoming", "session_starts_at", postgresql_where=text("status = 'completed'")),
 )
 
+# The captured payments of those orders (one each, however often announced): what a receipt says is left to pay
+# of an order paid in parts.
+order_payments = Table(
+    "known_order_payments", metadata,
+    Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    Column("payment_id", UUID(as_uuid=True), primary_key=True),
+    Column("order_id", UUID(as_uuid=True), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("captured_at", DateTime(timezone=True), nullable=False),
+    Index("known_order_payments_by_order", "tenant_id", "order_id"),
+)
+
 # A tenant's own wording of a template part (subject, text, html, sms) in one language.
 template_overrides = Table(
     "template_overrides", metadata,

@@ -1,12 +1,13 @@
-"""Keep what notifications needs to know of an order (who bought, for when) to write about it later."""
+"""Keep what notifications needs to know of an order (who bought, for when, what was paid) to write about it later."""
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from taquilla_contracts import Envelope
 from taquilla_contracts.orders import OrderCompleted, OrderPlaced
+from taquilla_contracts.payments import PaymentCaptured
 
-from ..adapters.tables import events, orders
+from ..adapters.tables import events, order_payments, orders
 
 
 async def record_placed_order(session, envelope: Envelope, order: OrderPlaced) -> None:
@@ -53,3 +54,20 @@ async def record_refunded_order(session, envelope: Envelope, order_id, *, full: 
     return (await session.execute(update(orders).where(
         orders.c.tenant_id == envelope.tenant_id, orders.c.order_id == order_id,
     ).values(status="refunded", updated_at=func.now()).returning(*orders.c))).first()
+
+
+async def record_captured_payment(session, tenant_id, captured: PaymentCaptured) -> None:
+    """One row per payment of the order, however often its capture is announced."""
+    await session.execute(insert(order_payments).values(
+        tenant_id=tenant_id, payment_id=captured.payment_id, order_id=captured.order_id,
+        amount_minor=captured.amount_minor, currency=captured.currency.upper(), captured_at=captured.captured_at,
+    ).on_conflict_do_nothing(index_elements=[order_payments.c.tenant_id, order_payments.c.payment_id]))
+
+
+async def paid_through(session, tenant_id, captured: PaymentCaptured) -> int:
+    """What the order's payments in that currency add up to, up to and including this one (a part whose capture
+    is announced late does not change what an earlier receipt says)."""
+    return int((await session.execute(select(func.coalesce(func.sum(order_payments.c.amount_minor), 0)).where(
+        order_payments.c.tenant_id == tenant_id, order_payments.c.order_id == captured.order_id,
+        order_payments.c.currency == captured.currency.upper(),
+        order_payments.c.captured_at <= captured.captured_at))).scalar_one())  # a bigint sum is numeric

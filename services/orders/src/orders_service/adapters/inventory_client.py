@@ -52,10 +52,11 @@ class InventoryClient:
         await self.channel.close()
 
     async def hold(self, *, hold_id: uuid.UUID, tenant_id: uuid.UUID, session_id: uuid.UUID, buyer_id: uuid.UUID,
-                   ttl_seconds: int, selection: Selection) -> HeldUnits:
+                   ttl_seconds: int, selection: Selection, owner_id: uuid.UUID | None = None) -> HeldUnits:
+        """`owner_id`: the order that confirms or releases the hold (by default the hold id is the order id)."""
         request = inventory_pb2.HoldRequest(
-            hold_id=str(hold_id), tenant_id=str(tenant_id), session_id=str(session_id), owner_id=str(hold_id),
-            buyer_id=str(buyer_id), ttl_seconds=ttl_seconds)
+            hold_id=str(hold_id), tenant_id=str(tenant_id), session_id=str(session_id),
+            owner_id=str(owner_id or hold_id), buyer_id=str(buyer_id), ttl_seconds=ttl_seconds)
         if selection.kind == "general":
             request.general.CopyFrom(inventory_pb2.GeneralAdmission(zone_id=str(selection.zone_id),
                                                                     quantity=selection.quantity))

@@ -4,7 +4,14 @@ domain/payment_plans.py, the timers' handler in plan_timers.py).
     awaiting_payment ──deposit captured──> paying_in_parts ──each payment──> paying_in_parts (a transition each)
                                                  │            └──the total reached──> confirming_hold (as a paid order)
                                                  ├──deadline passed unpaid / hold lost──> refund_required ──> refunded
-                                                 └──deadline passed, nothing to give back──> cancelled
+                                                 ├──deadline passed, nothing to give back──> cancelled
+                                                 └──cancelled by the buyer or staff──> refund_required ──> refunded
+                                                                                  (or cancelled, nothing to give back)
+    cancelled / refund_required / refunded ──a part captured late──> refund_required ──> refunded (all of it back)
+
+Every way out of paying_in_parts goes through `end_plan`: OrderCancelled, the units released, and what the
+organizer does not keep refunded through the payments it came in. The organizer's policy for a missed deadline
+(domain/payment_plans.py) also says what they keep when the buyer gives up; when their staff cancel, all goes back.
 
 The deposit's capture schedules the plan's durable timers (outbox rows due later, `orders.run_plan_timer`):
 keep the inventory hold alive until the deadline, remind the buyer ahead of each installment, and end the plan
@@ -18,6 +25,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from taquilla_contracts.common import Buyer
 from taquilla_contracts.inventory import HoldExpired, ReleaseHold
 from taquilla_contracts.orders import InstallmentDue, OrderCancelled, OrderHoldExtended, RunPlanTimer
@@ -27,7 +35,13 @@ from ..adapters.inventory_client import InventoryClient, InventoryRefused
 from ..adapters.tables import refunds
 from ..config import PlanRules
 from ..domain.orders import SagaState
-from ..domain.payment_plans import due_through, kept_on_missed_deadline, paid_minor, with_contribution
+from ..domain.payment_plans import (
+    due_through,
+    kept_on_cancellation,
+    kept_on_missed_deadline,
+    paid_minor,
+    with_contribution,
+)
 from .refunds import REFUNDING, refund_payment_of
 
 if TYPE_CHECKING:
@@ -36,6 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("taquilla.orders.plans")
 KEEP_HOLD, REMIND, DEADLINE = "keep_hold", "remind", "deadline"
 DEADLINE_MISSED = "plan_deadline_missed"
+LATE_PAYMENT = "late_payment"
 RULES = PlanRules()  # replaced with the service's settings when its subscriptions are built
 
 
@@ -137,6 +152,14 @@ async def plan_hold_lost(ctx: SagaContext, expired: HoldExpired) -> None:
                    release=False)
 
 
+async def cancel_plan(ctx: SagaContext, reason: str, note: str, *, by_organizer: bool) -> None:
+    """The buyer (or the organizer's staff) gives the order up while paying it: ended like a missed deadline, but
+    when staff cancel, the organizer gives up the sale and keeps nothing."""
+    order = ctx.order
+    await end_plan(ctx, reason, note, keep_minor=kept_on_cancellation(order.plan, order.total_minor,
+                                                                     by_organizer=by_organizer))
+
+
 async def end_plan(ctx: SagaContext, reason: str, note: str, *, keep_minor: int, release: bool = True) -> None:
     """Cancel the order, put its units back on sale and give back what the policy does not keep, through the
     payments it came in (newest first)."""
@@ -160,9 +183,24 @@ async def end_plan(ctx: SagaContext, reason: str, note: str, *, keep_minor: int,
 
 
 async def late_part_refunded(ctx: SagaContext, payment: PaymentCaptured) -> None:
-    """A part captured while the ended plan is being refunded (a slow payment settled late): all of it back."""
-    if ctx.order.plan:
-        await _refund_part(ctx, payment.payment_id, payment.amount_minor, "late_payment")
+    """A part captured after the plan ended (a slow payment settled after the deadline or the cancellation): all of
+    it goes back, whatever the policy kept of the earlier parts; the order is refund_required until it is."""
+    order = ctx.order
+    if not order.plan or await _part_handled(ctx, payment.payment_id):
+        return
+    if ctx.state is not SagaState.REFUND_REQUIRED:
+        await ctx.move_to(SagaState.REFUND_REQUIRED, f"a part of {payment.amount_minor} {order.currency} "
+                          "was captured after the plan ended")
+    await _refund_part(ctx, payment.payment_id, payment.amount_minor, LATE_PAYMENT)
+
+
+async def _part_handled(ctx: SagaContext, payment_id: uuid.UUID) -> bool:
+    """Counted in the plan (end_plan refunds it as the policy says) or already being given back as a late part."""
+    if any(c["payment_id"] == str(payment_id) for c in ctx.order.plan.get("contributions", [])):
+        return True
+    return (await ctx.uow.session.execute(select(refunds.c.id).where(
+        refunds.c.order_id == ctx.order.id, refunds.c.payment_id == payment_id,
+        refunds.c.reason == LATE_PAYMENT).limit(1))).first() is not None
 
 
 async def _refund_part(ctx: SagaContext, payment_id: uuid.UUID, amount_minor: int, reason: str) -> None:

@@ -1,6 +1,6 @@
 """Runs the durable timers of orders paid in parts (`orders.run_plan_timer`, written to the outbox by
 plan_saga.py, delivered when due): with the saga row locked, a timer of an order no longer paying in parts
-does nothing."""
+(paid in full, ended at its deadline, or cancelled by the buyer or staff) does nothing."""
 from __future__ import annotations
 
 import logging

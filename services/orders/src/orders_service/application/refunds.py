@@ -1,4 +1,5 @@
-"""Refunds: money back for some or all of an order's tickets, then the paperwork and the seats.
+"""Refunds: money back for some or all of an order's tickets (or, by staff, of an amount), then the paperwork
+and the seats.
 
 A refund is a row of its own (`refunds`) whose id travels as the idempotency key through every
 service it touches:
@@ -15,16 +16,20 @@ and re-sends `payments.refund_payment` for one still waiting on payments.
 Refund steps run inside the purchase saga's consumer with the saga row locked, so refunds of one
 order are serialized with each other and with the saga. A paid order that could not be kept
 (`refund_required`) is refunded in full automatically and ends `refunded`.
+
+A refund of an amount (`amount_minor`, staff only: goodwill, a price adjustment) goes the same way but voids no
+ticket and releases no seat; its credit note credits the amount as price adjustments of the invoice lines.
+It can never exceed what the order's tickets are still worth, and a later refund of tickets gives back what
+they are still worth after it, so an order is never refunded more than it collected (domain/refund_amounts.py).
 """
 from __future__ import annotations
 
 import logging
 import uuid
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import func, select, text, update
 from taquilla_contracts import Envelope, Message
 from taquilla_contracts.common import Buyer
@@ -41,6 +46,14 @@ from taquilla_platform.problems import Problem, not_found
 from ..adapters.tables import bus, idempotency, orders, purchase_sagas, refunds
 from ..domain.orders import SagaState
 from ..domain.payment_plans import payment_for_refund
+from ..domain.refund_amounts import (
+    adjustment_credit_lines,
+    line_index_of,  # noqa: F401 - resale_saga credits a seller's ticket on its line
+    spread,
+    still_worth,
+    ticket_credit_lines,
+    ticket_places,
+)
 
 if TYPE_CHECKING:
     from .saga import SagaContext
@@ -59,47 +72,47 @@ class RefundRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ticket_ids: list[uuid.UUID] | None = Field(
         default=None, min_length=1, max_length=200,
-        description="the tickets to refund; leave out to refund every ticket not refunded yet")
+        description="the tickets to refund; leave out (with no amount) to refund every ticket not refunded yet")
+    amount_minor: int | None = Field(
+        default=None, gt=0, description="staff only, instead of tickets: give back this amount and keep every ticket "
+        "valid (goodwill, a price adjustment); at most what the order's tickets are still worth")
     reason: Literal["buyer_request", "operator", "event_cancelled"] | None = Field(
-        default=None, description="staff only; a buyer's refund is always buyer_request")
+        default=None, description="staff only (operator unless given); a buyer's refund is always buyer_request")
+
+    @field_validator("amount_minor")
+    @classmethod
+    def _tickets_or_amount(cls, amount: int | None, info: ValidationInfo) -> int | None:
+        if amount is not None and info.data.get("ticket_ids") is not None:
+            raise ValueError("refund either tickets (ticket_ids) or an amount (amount_minor), not both")
+        return amount
+
+    def fingerprint(self) -> str:
+        # a request without an amount keeps the fingerprint it had before amounts could be refunded
+        return request_fingerprint(self.model_dump(mode="json", exclude={"amount_minor"} if self.amount_minor
+                                                   is None else None))
 
 
-# --- what a ticket is worth and which invoice line it is on ------------------------------------------
+# --- what a ticket is worth and which invoice line it is on (domain/refund_amounts.py) ------------------
 
-def line_index_of(order, unit: dict) -> int:
-    """The order line (and so the invoice line: fiscal_command sends one per order line) holding a unit."""
-    for index, line in enumerate(order.lines):
-        if str(unit["unit_id"]) in {str(u) for u in line.get("unit_ids", [])}:
-            return index
-    for index, line in enumerate(order.lines):  # a line without its unit ids holds every unit of its zone
-        if not line.get("unit_ids") and line["zone_id"] == str(unit["zone_id"]):
-            return index
-    raise LookupError(f"unit {unit['unit_id']} is on no line of order {order.code}")
+def refund_parts(order, ticket_ids: list[str], earlier: list = ()) -> tuple[int, list[str], list[dict]]:
+    """(amount, unit ids, invoice credit lines) for refunding these tickets of a completed order, after the
+    refunds not failed so far (`earlier`): each ticket at what it is still worth."""
+    places = ticket_places(order, ticket_ids)
+    values = still_worth(order, list(earlier), places)
+    return sum(values.values()), [places[t].unit_id for t in ticket_ids], ticket_credit_lines(places, values)
 
 
-def _unit_of(order, ticket: dict) -> dict:
-    units = order.units or []
-    if ticket.get("unit_id"):
-        for unit in units:
-            if unit["unit_id"] == ticket["unit_id"]:
-                return unit
-    for unit in units:  # tickets recorded before their unit id was kept: the label is unique per order
-        if unit["label"] == ticket["label"]:
-            return unit
-    raise LookupError(f"ticket {ticket['ticket_id']} of order {order.code} has no unit")
-
-
-def refund_parts(order, ticket_ids: list[str]) -> tuple[int, list[str], list[dict]]:
-    """(amount, unit ids, invoice credit lines) for refunding these tickets of a completed order."""
-    tickets = {t["ticket_id"]: t for t in order.tickets or []}
-    amount, unit_ids, per_line = 0, [], Counter()
-    for ticket_id in ticket_ids:
-        unit = _unit_of(order, tickets[ticket_id])
-        index = line_index_of(order, unit)
-        amount += order.lines[index]["unit_price_minor"]
-        unit_ids.append(str(unit["unit_id"]))
-        per_line[index] += 1
-    return amount, unit_ids, [{"original_line": i, "quantity": q} for i, q in sorted(per_line.items())]
+def amount_parts(order, amount_minor: int, kept: list[str], earlier: list) -> list[dict]:
+    """The invoice credit lines of an amount refund spread over the tickets the buyer keeps; a Problem on
+    `amount_minor` when it is more than those tickets are still worth."""
+    places = ticket_places(order, kept)
+    values = still_worth(order, earlier, places)
+    refundable = sum(values.values())
+    if amount_minor > refundable:
+        raise Problem(422, "refund-above-refundable", "More than what is left to refund on this order",
+                      f"At most {refundable} ({order.currency}, minor units) can still be refunded on order "
+                      f"{order.code}", field="amount_minor", refundable_minor=refundable)
+    return adjustment_credit_lines(places, spread(amount_minor, values))
 
 
 # --- asking for a refund ------------------------------------------------------------------------------
@@ -124,9 +137,11 @@ async def request_refund(db, principal: Principal, order_id: uuid.UUID, request:
         if as_ is None:
             raise Problem(403, "refund-not-allowed", "Only a tenant admin or an event operator can refund orders",
                           "Cashiers sell; refunds need a tenant admin or an event operator")
+        if as_ == "buyer" and request.amount_minor is not None:
+            raise Problem(403, "refund-amount-not-allowed", "Only the organizer's staff can refund an amount",
+                          "Ask for a refund of your tickets, or ask the organizer", field="amount_minor")
         await uow.set_tenant(order.tenant_id)
-        stored = await IDEMPOTENCY.claim(uow.session, scope, idempotency_key,
-                                         request_fingerprint(request.model_dump(mode="json")))
+        stored = await IDEMPOTENCY.claim(uow.session, scope, idempotency_key, request.fingerprint())
         if stored is not None:
             return stored.status_code, stored.body, True
         state = (await uow.session.execute(select(purchase_sagas.c.state).where(
@@ -139,18 +154,31 @@ async def request_refund(db, principal: Principal, order_id: uuid.UUID, request:
             raise Problem(409, "refund-window-closed", "Refunds are closed for this order",
                           f"The organizer accepts refunds until {int(buyer_cutoff.total_seconds() // 3600)} h "
                           "before the session starts; ask the organizer", field="order_id")
-        wanted = await _tickets_to_refund(uow.session, order, request.ticket_ids)
-        if await tickets_in_resale(uow.session, wanted):
-            raise Problem(409, "ticket-being-resold", "A buyer is paying for this ticket on resale right now",
-                          "Withdraw the listing once their payment is over, then ask again", field="ticket_ids")
-        amount, unit_ids, credit_lines = refund_parts(order, wanted)
+        earlier = await _refunds_not_failed(uow.session, order.id)
+        taken = {t for refund in earlier for t in refund["ticket_ids"]}
+        if request.amount_minor is not None:
+            kept = [t["ticket_id"] for t in order.tickets or [] if t["ticket_id"] not in taken]
+            in_resale = set(await tickets_in_resale(uow.session, kept))  # leaving the order: nothing taken off
+            amount, wanted, unit_ids, field = request.amount_minor, [], [], "amount_minor"
+            credit_lines = amount_parts(order, amount, [t for t in kept if t not in in_resale], earlier)
+        else:
+            wanted = _tickets_to_refund(order, request.ticket_ids, taken)
+            if await tickets_in_resale(uow.session, wanted):
+                raise Problem(409, "ticket-being-resold", "A buyer is paying for this ticket on resale right now",
+                              "Withdraw the listing once their payment is over, then ask again", field="ticket_ids")
+            amount, unit_ids, credit_lines = refund_parts(order, wanted, earlier)
+            field = "ticket_ids"
+            if amount == 0:
+                raise Problem(409, "nothing-left-to-refund", "Those tickets have nothing left to give back",
+                              f"Earlier refunds of order {order.code} already gave back everything they were worth",
+                              field=field)
         refund_id = uuid.uuid4()
         row = {
             "id": refund_id, "tenant_id": order.tenant_id, "order_id": order.id, "state": REFUNDING,
             "reason": (request.reason or "operator") if as_ == "staff" else "buyer_request",
             "requested_by": principal.user_id, "requested_by_kind": as_, "amount_minor": amount,
             "currency": order.currency, "ticket_ids": wanted, "unit_ids": unit_ids, "credit_lines": credit_lines,
-            "payment_id": await _plan_payment(uow.session, order, amount) if order.plan else None,
+            "payment_id": await _plan_payment(uow.session, order, amount, field) if order.plan else None,
         }
         await uow.session.execute(refunds.insert().values(**row))
         await _send(uow.session, order, refund_payment_of(order, row))
@@ -161,7 +189,7 @@ async def request_refund(db, principal: Principal, order_id: uuid.UUID, request:
     return 202, body, False
 
 
-async def _plan_payment(session, order, amount_minor: int) -> uuid.UUID:
+async def _plan_payment(session, order, amount_minor: int, field: str) -> uuid.UUID:
     """An order paid in parts is refunded through the one payment of it with enough left to give back."""
     given = (await session.execute(select(refunds.c.payment_id, func.sum(refunds.c.amount_minor))
                                    .where(refunds.c.order_id == order.id, refunds.c.state != FAILED)
@@ -171,7 +199,7 @@ async def _plan_payment(session, order, amount_minor: int) -> uuid.UUID:
     if payment_id is None:
         raise Problem(409, "refund-spans-payments", "This refund is larger than any one payment of the order",
                       f"Order {order.code} was paid in parts and a refund goes back through one of them; refund "
-                      "fewer tickets at a time", field="ticket_ids")
+                      "less at a time", field=field)
     return uuid.UUID(payment_id)
 
 
@@ -179,9 +207,15 @@ def _is_staff_reader(principal: Principal, order) -> bool:
     return principal.has_any(*Role.STAFF) and principal.tenant_id == order.tenant_id
 
 
-async def _tickets_to_refund(session, order, asked: list[uuid.UUID] | None) -> list[str]:
+async def _refunds_not_failed(session, order_id: uuid.UUID) -> list[dict]:
+    """The order's refunds completed or in flight, oldest first: what they gave back, and of which tickets."""
+    rows = (await session.execute(select(refunds.c.amount_minor, refunds.c.ticket_ids, refunds.c.credit_lines).where(
+        refunds.c.order_id == order_id, refunds.c.state != FAILED).order_by(refunds.c.created_at))).all()
+    return [dict(row._mapping) for row in rows]
+
+
+def _tickets_to_refund(order, asked: list[uuid.UUID] | None, taken: set[str]) -> list[str]:
     tickets = [t["ticket_id"] for t in order.tickets or []]
-    taken = await refunded_ticket_ids(session, order.id)
     if asked is None:
         wanted = [t for t in tickets if t not in taken]
         if not wanted:
@@ -263,11 +297,13 @@ def inventory_hold_of(order) -> dict:
 
 
 def _follow_up(order, refund) -> list[Message]:
-    """What a paid-back refund of tickets sets going: all idempotent in their receivers."""
+    """What a paid-back refund of tickets (or of an amount: a credit note only) sets going: all idempotent in
+    their receivers."""
     messages: list[Message] = []
-    if refund.credit_lines:
-        messages.append(IssueCreditNote(refund_id=refund.id, order_id=order.id, reason=refund.reason,
-                                        lines=[CreditLine(**line) for line in refund.credit_lines]))
+    if refund.credit_lines:  # an adjustment's line also lists its tickets, for orders only
+        messages.append(IssueCreditNote(refund_id=refund.id, order_id=order.id, reason=refund.reason, lines=[
+            CreditLine(**{k: v for k, v in line.items() if k in CreditLine.model_fields})
+            for line in refund.credit_lines]))
     if refund.ticket_ids:
         messages.append(VoidTickets(order_id=order.id, ticket_ids=refund.ticket_ids, reason="refunded"))
     if refund.unit_ids:

@@ -6,6 +6,9 @@ commit. A message that does not fit the saga's state changes nothing (it is logg
 redelivery and late messages are harmless. Payment captured is the pivot: before it, failures
 compensate (the order is cancelled, the units are released by inventory); after it, steps only go
 forward and the reconciler re-sends a stalled step's command (every receiver is idempotent).
+A payment captured after the order was cancelled because its hold expired holds the same units again
+when they are still free and goes on from `confirming_hold`; otherwise (or for an order given up on
+purpose) the whole payment is refunded (`refund_required`, late_payment.py).
 """
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ from taquilla_platform.database import UnitOfWork
 
 from ..adapters.tables import bus, orders, purchase_sagas, saga_transitions
 from ..domain.orders import SagaState
+from .late_payment import hold_again_or_refund
 from .plan_saga import count_contribution, late_part_refunded, plan_hold_lost
 from .refunds import (
     automatic_refund_paid_back,
@@ -69,8 +73,8 @@ class SagaContext:
         await publish(self.uow.session, bus, envelope, available_at=available_at)
 
     async def update_order(self, **values) -> None:
-        await self.uow.session.execute(update(orders).where(orders.c.id == self.order.id).values(**values))
-        self.order = (await self.uow.session.execute(select(orders).where(orders.c.id == self.order.id))).one()
+        self.order = (await self.uow.session.execute(
+            update(orders).where(orders.c.id == self.order.id).values(**values).returning(*orders.c))).one()
 
     async def move_to(self, state: SagaState, note: str | None = None) -> None:
         await self.uow.session.execute(
@@ -144,6 +148,9 @@ async def payment_captured(ctx: SagaContext, payment: PaymentCaptured) -> None:
 
 
 async def payment_after_cancellation(ctx: SagaContext, payment: PaymentCaptured) -> None:
+    if ctx.order.plan:  # a part of an order paid in parts: refunded in full, through that payment
+        await late_part_refunded(ctx, payment)
+        return
     await ctx.update_order(payment={
         "payment_id": str(payment.payment_id), "method": payment.method, "provider": payment.provider,
         "captured_at": payment.captured_at.isoformat(), "amount_minor": payment.amount_minor},
@@ -207,12 +214,13 @@ STEPS: dict[tuple[SagaState, type[Message]], Step] = {
     (SagaState.PAYING_IN_PARTS, PaymentCaptured): payment_captured,
     (SagaState.PAYING_IN_PARTS, HoldExpired): plan_hold_lost,
     (SagaState.REFUND_REQUIRED, PaymentCaptured): late_part_refunded,
+    (SagaState.REFUNDED, PaymentCaptured): late_part_refunded,
     # resale orders (application/resale_saga.py): a listing reserved instead of a hold
     (SagaState.AWAITING_PAYMENT, ExpireResaleOrder): resale_order_expired,
     (SagaState.AWAITING_PAYMENT, PaymentFailed): resale_payment_failed,
     (SagaState.CONFIRMING_HOLD, ResaleConfirmed): resale_confirmed,
     (SagaState.CONFIRMING_HOLD, ResaleRejected): resale_rejected,
-    (SagaState.CANCELLED, PaymentCaptured): payment_after_cancellation,
+    (SagaState.CANCELLED, PaymentCaptured): hold_again_or_refund,  # application/late_payment.py
     (SagaState.CONFIRMING_HOLD, HoldConfirmed): hold_confirmed,
     (SagaState.CONFIRMING_HOLD, HoldConfirmRejected): hold_confirm_rejected,
     (SagaState.ISSUING_FISCAL, DocumentIssued): document_issued,
@@ -228,6 +236,9 @@ SAGA_MESSAGES = sorted({message for _, message in STEPS}, key=lambda m: m.TYPE)
 
 
 async def lock_saga(uow, order_id: uuid.UUID):
+    """The saga's state, locked for this transaction, then its order. Two statements on purpose: a join read in
+    the statement that waits for the lock would return the order as it was before the lock holder committed
+    (PostgreSQL re-reads only the locked row), and two refunds completing together would lose an update."""
     row = (await uow.session.execute(
         select(purchase_sagas.c.state).where(purchase_sagas.c.order_id == order_id).with_for_update())).first()
     if row is None:

@@ -4,7 +4,11 @@ Two kinds, as the organizer allows them for the event (the catalog's `payment_pl
 - installments: a deposit, then fixed amounts on fixed dates (every `installment_interval_days`, or spread
   evenly until the final deadline); the last one falls due by the deadline;
 - flexible: a deposit, then any amounts (at least `min_contribution_minor`, or what is left) until the total.
-The first installment is always the deposit, due while the order's first hold lasts. No I/O here.
+The first installment is always the deposit, due while the order's first hold lasts.
+
+When the plan ends unpaid the organizer's policy (`on_missed_deadline`: refund_all, keep_deposit or keep_percent)
+says what they keep of what was paid: at the deadline, and when the buyer gives up the order while paying. When the
+organizer's staff cancel it, the organizer gives up the sale and everything paid goes back. No I/O here.
 """
 from __future__ import annotations
 
@@ -96,6 +100,12 @@ def kept_on_missed_deadline(plan: dict, total_minor: int) -> int:
     if policy == "keep_percent":
         return min(paid, total_minor * plan.get("keep_percent", 0) // 100)
     return 0
+
+
+def kept_on_cancellation(plan: dict, total_minor: int, *, by_organizer: bool) -> int:
+    """What the organizer keeps of what was paid when the order is cancelled while being paid: a buyer who gives
+    up is held to the missed-deadline policy; the organizer's staff cancelling give it all back."""
+    return 0 if by_organizer else kept_on_missed_deadline(plan, total_minor)
 
 
 def payment_for_refund(plan: dict, refunded_by_payment: dict[str, int], amount_minor: int) -> str | None:

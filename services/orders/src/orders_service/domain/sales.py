@@ -8,7 +8,9 @@ A sold line is one line of the catalog's quote kept in `orders.pricing` (one zon
 A refund gives back, per line, the order-line prices of the tickets it refunds (or everything left, for the
 automatic refund of a paid order that was not kept). The taxes inside a refund are those the credit note
 gives back: of a line's taxes T over n tickets, the first c refunded tickets carry round_half_up(T * c / n),
-so refunding every ticket gives back exactly T.
+so refunding every ticket gives back exactly T. A refund of an amount (a price adjustment: its credit lines
+say `adjustment`) gives back money and no ticket; once a line has one, each refund of it carries the taxes
+still owed on the line in proportion to the money it gives back of what is left (the last ticket, the rest).
 """
 from __future__ import annotations
 
@@ -108,6 +110,7 @@ def refund_parts(order, completed_refunds: Iterable[dict]) -> list[RefundPart]:
     amount_back = [0] * len(sold)
     taxes_back = [0] * len(sold)
     parts: list[RefundPart] = []
+    adjusted: set[int] = set()  # sold lines an amount refund gave money back on
     ordered = sorted(completed_refunds, key=lambda r: (_moment(r["completed_at"]), str(r["id"])))
     for refund in ordered:
         wanted: dict[int, tuple[int, int]] = {}  # sold line -> (tickets, amount)
@@ -118,7 +121,10 @@ def refund_parts(order, completed_refunds: Iterable[dict]) -> list[RefundPart]:
                 line = order_lines[i]
                 g = _sold_line_of(line, i, sold, from_quote)
                 tickets, amount = wanted.get(g, (0, 0))
-                wanted[g] = (tickets + quantity, amount + quantity * line["unit_price_minor"])
+                price = line["unit_price_minor"] if credit.get("unit_price_minor") is None else credit["unit_price_minor"]
+                if credit.get("adjustment"):
+                    adjusted.add(g)
+                wanted[g] = (tickets + (0 if credit.get("adjustment") else quantity), amount + quantity * price)
         else:  # the whole payment back: every ticket and amount not refunded yet
             for s in sold:
                 left = s.quantity - tickets_back[s.index]
@@ -135,8 +141,13 @@ def refund_parts(order, completed_refunds: Iterable[dict]) -> list[RefundPart]:
             s = sold[g]
             before = tickets_back[g]
             after = min(s.quantity, before + tickets)
-            taxes = (round_half_up(s.taxes * after, s.quantity) - round_half_up(s.taxes * before, s.quantity)
-                     if s.quantity else 0)
+            if g in adjusted:
+                owed, money_left = s.taxes - taxes_back[g], s.collected - amount_back[g]
+                taxes = owed if after == s.quantity and tickets else (
+                    min(owed, max(0, round_half_up(owed * amount, money_left))) if money_left > 0 else 0)
+            else:
+                taxes = (round_half_up(s.taxes * after, s.quantity) - round_half_up(s.taxes * before, s.quantity)
+                         if s.quantity else 0)
             tickets_back[g], amount_back[g], taxes_back[g] = after, amount_back[g] + amount, taxes_back[g] + taxes
             parts.append(RefundPart(str(refund["id"]), g, after - before, amount, taxes,
                                     _moment(refund["completed_at"])))

@@ -101,7 +101,9 @@ async def extend_hold(request: Request, order_id: uuid.UUID, principal: Principa
 
 @router.post("/{order_id}/cancel")
 async def cancel(request: Request, order_id: uuid.UUID, principal: Principal = Depends(current_principal)):
-    """Give up an order awaiting payment: its units go back on sale at once. Asking twice is harmless."""
+    """Give up an order awaiting payment, or one being paid in parts: its units go back on sale at once. What was
+    paid towards a plan goes back (a buyer's cancellation keeps what the organizer's missed-deadline policy keeps;
+    the organizer's staff give everything back). A paid order is refunded instead. Asking twice is harmless."""
     return await cancel_order(request.app.state.db, principal, order_id)
 
 

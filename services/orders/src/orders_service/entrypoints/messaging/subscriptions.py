@@ -6,7 +6,7 @@ from taquilla_contracts.catalog import EventPublished
 from taquilla_contracts.orders import OrderCancelled, RunPlanTimer
 from taquilla_messaging import Subscriptions
 
-from ...application import plan_saga
+from ...application import late_payment, plan_saga
 from ...application.offers import record_event_offer
 from ...application.plan_timers import PlanTimers
 from ...application.release_pricing import release_catalog_pricing
@@ -21,5 +21,6 @@ def subscriptions(settings=None) -> Subscriptions:
     if settings is not None:
         subs.on(OrderCancelled)(functools.partial(release_catalog_pricing, settings))
         plan_saga.configure(settings.plans)
+        late_payment.configure(settings)  # a payment after the hold expired holds the units again over gRPC
         subs.on(RunPlanTimer)(PlanTimers(settings))
     return subs
