@@ -16,30 +16,36 @@ of order placement (POST /orders) and of pay-to-tickets (POST /payments until th
 tickets), failures by reason, and the audit after the drain, read from the service databases:
 oversold units (a unit sold to two orders, or sold units that no completed order accounts for),
 completed orders without exactly one invoice or with a ticket count unlike their unit count, fiscal
-numbers not exactly 1..N, orders left in a non-final state. Writes bench/results/flash-sale-<time>.json.
+numbers not exactly 1..N, orders left in a non-final state. Also the CPU each service's processes
+used per completed purchase (read from /proc, so it stays meaningful when the machine is shared).
+Writes bench/results/flash-sale-<time>.json.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
-import statistics
+import signal
+import socket
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from benchlib import cpu_seconds_of, each_run, latency_figures, spread, write_result
 from taquilla_devtools.audit import FINAL, audit, audit_problems
 from taquilla_devtools.platform import run_platform
-from taquilla_devtools.services import DEMO_ADMIN
+from taquilla_devtools.services import DEMO_ADMIN, SERVICES
 from taquilla_devtools.testing import free_platform_ports, retry_while, test_layout
 
-RESULTS = Path(__file__).resolve().parent / "results"
 PASSWORD = "flash-sale-buyer-2026"
 # How often a waiting buyer's page asks for the order. Every poll is a request through the gateway and
 # orders on the same 2 cores: at 0.2 s, 64 waiting buyers made ~300 requests/s and the polling alone
@@ -47,11 +53,33 @@ PASSWORD = "flash-sale-buyer-2026"
 POLL_SECONDS = 1.0
 
 
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+def process_trees() -> dict[int, list[int]]:
+    """Every local process's children, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    return children
+
+
+def tree_cpu_seconds(pid: int, children: dict[int, list[int]]) -> float:
+    """CPU a process and its living descendants have used (a service's worker processes included)."""
+    pending, total = [pid], 0.0
+    while pending:
+        current = pending.pop()
+        total += cpu_seconds_of(current)
+        pending.extend(children.get(current, []))
+    return total
+
+
+def services_cpu(platform) -> dict[str, float]:
+    children = process_trees()
+    return {service: tree_cpu_seconds(pid, children) for service in SERVICES
+            if (pid := platform.pid(service)) is not None}
 
 
 async def sign_in(api: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
@@ -116,6 +144,7 @@ class Stats:
         self.placement: list[float] = []
         self.pay_to_tickets: list[float] = []
         self.failures: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()  # what the storefronts asked, by kind
         self.completed = 0
         self.first_order = self.last_completion = None
 
@@ -137,11 +166,11 @@ async def buyer_loop(api, fans: list[dict], event: dict, stats: Stats, rng: rand
             continue
         order_id = placed.json()["id"]
         paying = time.perf_counter()
-        paid = await _pay(api, buyer, order_id)
+        paid = await _pay(api, buyer, order_id, stats)
         if paid.status_code != 201:
             stats.failures[f"pay {paid.status_code} {_slug(paid)}"] += 1
             continue
-        status = await _until_final(api, buyer, order_id)
+        status = await _until_final(api, buyer, order_id, stats)
         if status != "completed":
             stats.failures[f"order {status}"] += 1
             continue
@@ -150,11 +179,12 @@ async def buyer_loop(api, fans: list[dict], event: dict, stats: Stats, rng: rand
         stats.last_completion = time.perf_counter()
 
 
-async def _pay(api, buyer, order_id: str, patience: float = 15) -> httpx.Response:
+async def _pay(api, buyer, order_id: str, stats: Stats, patience: float = 15) -> httpx.Response:
     """Pay as a storefront does: payments learns of the order from orders' event a moment after it is
     placed, and answers 409 order-not-payable-yet until then (nothing was charged: a new attempt)."""
     deadline = time.perf_counter() + patience
     while True:
+        stats.requests["pay"] += 1
         paid = await api.post("/api/v1/payments", json={"order_id": order_id, "provider": "test",
                                                           "outcome": "succeed"},
                               headers={**buyer["headers"], "Idempotency-Key": str(uuid.uuid4())})
@@ -163,9 +193,10 @@ async def _pay(api, buyer, order_id: str, patience: float = 15) -> httpx.Respons
         await asyncio.sleep(0.05)
 
 
-async def _until_final(api, buyer, order_id: str, timeout: float = 120) -> str:
+async def _until_final(api, buyer, order_id: str, stats: Stats, timeout: float = 120) -> str:
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
+        stats.requests["poll"] += 1
         response = await api.get(f"/api/v1/orders/{order_id}", headers=buyer["headers"])
         if response.status_code == 200 and response.json()["status"] in (*FINAL, "refund_required"):
             return response.json()["status"]
@@ -180,11 +211,39 @@ def _slug(response: httpx.Response) -> str:
         return ""
 
 
+@contextlib.asynccontextmanager
+async def mail_sink() -> AsyncIterator[tuple[int, int]]:
+    """The SMTP sink in a process of its own (as a mail server would be), on a free port: every email the
+    purchases cause is delivered once, as in production, instead of failing and being retried.
+    Yields (port, pid)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with tempfile.TemporaryDirectory(prefix="flash-sale-mail-") as folder:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "taquilla_devtools", "mail-sink", "--folder", folder, "--port", str(port),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        try:
+            ready = await asyncio.wait_for(process.stdout.readline(), 30)
+            if not ready.startswith(b"SMTP sink on"):
+                raise SystemExit("the mail sink did not start")
+            yield port, process.pid
+        finally:
+            process.send_signal(signal.SIGINT)
+            await process.wait()
+
+
 async def one_run(args, run: int) -> dict:
+    async with mail_sink() as (smtp_port, sink_pid):
+        return await _one_run(args, run, smtp_port, sink_pid)
+
+
+async def _one_run(args, run: int, smtp_port: int, sink_pid: int) -> dict:
     http_base, grpc_port = free_platform_ports()
     layout = test_layout(f"flash{run}{uuid.uuid4().hex[:4]}", http_base_port=http_base, grpc_port=grpc_port,
+                         smtp_port=smtp_port,
                          extra_env={"GATEWAY_LIMITS__PER_IP": "10000000", "GATEWAY_LIMITS__PER_USER": "10000000"})
-    async with run_platform(layout, fresh=True, discard=True):
+    async with run_platform(layout, fresh=True, discard=True) as platform:
         limits = httpx.Limits(max_connections=args.buyers + 8, max_keepalive_connections=args.buyers + 8)
         async with httpx.AsyncClient(base_url=layout.url("gateway"), timeout=60, limits=limits) as api:
             organizer, event = await set_up_event(api, args)
@@ -196,29 +255,31 @@ async def one_run(args, run: int) -> dict:
                 headers={**buyers[0]["headers"], "Idempotency-Key": str(uuid.uuid4())}), statuses=(422,), timeout=60)
             fans, stats = buyers[1:], Stats()
             rng = random.Random(run)
+            cpu_before = services_cpu(platform) | {"mail sink": cpu_seconds_of(sink_pid)}
             await asyncio.gather(*(buyer_loop(api, fans, event, stats, random.Random(rng.random()), args.seat_share)
                                    for _ in range(args.buyers)))
+            cpu_after = services_cpu(platform) | {"mail sink": cpu_seconds_of(sink_pid)}
             checked = await audit(layout, organizer["tenant_id"], event["sessions"][0]["id"])
     elapsed = (stats.last_completion or time.perf_counter()) - (stats.first_order or time.perf_counter())
-    ms = [v * 1000 for v in stats.placement]
-    paid_ms = [v * 1000 for v in stats.pay_to_tickets]
+    placement = latency_figures([v * 1000 for v in stats.placement])
+    pay_to_tickets = latency_figures([v * 1000 for v in stats.pay_to_tickets])
+    per_purchase = {service: round((cpu_after[service] - cpu_before.get(service, 0.0)) * 1000
+                                   / max(stats.completed, 1), 1) for service in cpu_after}
     return {
         "completed_purchases": stats.completed, "seconds": round(elapsed, 2),
         "completed_per_second": round(stats.completed / elapsed, 2) if elapsed > 0 else 0.0,
-        "placement_ms": {p: round(percentile(ms, q), 1) for p, q in (("p50", 50), ("p95", 95), ("p99", 99))},
-        "pay_to_tickets_ms": {p: round(percentile(paid_ms, q), 1) for p, q in
-                              (("p50", 50), ("p95", 95), ("p99", 99))},
+        "placement_ms": placement, "placement_p99_ms": placement["p99_ms"],
+        "pay_to_tickets_ms": pay_to_tickets, "pay_to_tickets_p99_ms": pay_to_tickets["p99_ms"],
+        "service_cpu_ms_per_purchase": per_purchase,
+        "service_cpu_ms_per_purchase_total": round(sum(per_purchase.values()), 1),
+        "requests_per_purchase": {kind: round(n / max(stats.completed, 1), 1) for kind, n in stats.requests.items()},
         "failures": dict(stats.failures), "audit": checked,
     }
 
 
 def summary(runs: list[dict]) -> dict:
-    def spread(values):
-        return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-    return {"completed_per_second": spread([r["completed_per_second"] for r in runs]),
-            "placement_p99_ms": spread([r["placement_ms"]["p99"] for r in runs]),
-            "pay_to_tickets_p99_ms": spread([r["pay_to_tickets_ms"]["p99"] for r in runs])}
+    return {key: spread(runs, key) for key in ("completed_per_second", "placement_p99_ms", "pay_to_tickets_p99_ms",
+                                               "service_cpu_ms_per_purchase_total")}
 
 
 def audit_ok(run: dict) -> bool:
@@ -235,17 +296,11 @@ async def main() -> int:
                         help="share of orders asking for best-available numbered seats (0 = GA only)")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    runs = []
-    for run in range(args.runs):
-        result = await one_run(args, run)
-        runs.append(result)
-        print(json.dumps({"run": run + 1, **result}, indent=2), flush=True)
+    runs = await each_run(args.runs, lambda run: one_run(args, run))
     report = {"benchmark": "flash_sale", "arguments": vars(args), "machine": {"cpus": os.cpu_count(),
               "load_average": os.getloadavg()}, "at": datetime.now(UTC).isoformat(), "runs": runs,
               "summary": summary(runs)}
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"flash-sale-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps(report, indent=2))
+    path = write_result("flash-sale", report)
     print(json.dumps(report["summary"], indent=2))
     print(f"written to {path}")
     return 0 if all(audit_ok(r) for r in runs) else 1

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from .platform import READY_TIMEOUT, REPO_ROOT, STOP_GRACE, Platform, PlatformError, run_platform
@@ -126,6 +127,23 @@ async def seed_only(layout: PlatformLayout) -> int:
     return 0
 
 
+def mail_sink(folder: Path, host: str, port: int) -> int:
+    """Only the SMTP sink, until SIGINT or SIGTERM: for a platform started some other way (the benchmarks)."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    sink = SmtpSink(folder, host=host, port=port)
+    try:
+        sink.start()
+    except OSError as exc:
+        log.error("%s", exc)
+        return 1
+    print(f"SMTP sink on {host}:{port}, saving mail in {folder}", flush=True)
+    stop.wait()
+    sink.stop()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m taquilla_devtools",
                                      description="Run the Taquilla platform as local processes.")
@@ -137,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--ready-timeout", type=float, default=READY_TIMEOUT, metavar="SECONDS",
                      help=f"how long services get to become ready (default {READY_TIMEOUT:.0f})")
     commands.add_parser("seed", help="create the demo data on a platform that is already running")
+    sink = commands.add_parser("mail-sink", help="only the SMTP sink that keeps every email as a file")
+    sink.add_argument("--folder", type=Path, default=REPO_ROOT / "var" / "mail")
+    sink.add_argument("--host", default="127.0.0.1")
+    sink.add_argument("--port", type=int, default=1025)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S",
@@ -145,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-connection chatter
     if args.command == "seed":
         return asyncio.run(seed_only(PlatformLayout()))
+    if args.command == "mail-sink":
+        return mail_sink(args.folder, args.host, args.port)
     return asyncio.run(up(fresh=args.fresh, seed=not args.no_seed, ready_timeout=args.ready_timeout))
 
 

@@ -1,8 +1,13 @@
-"""The tickets as a PDF to print or show: one page per ticket, its QR code large enough for any scanner."""
+"""The tickets as a PDF to print or show: one page per ticket, its QR code large enough for any scanner.
+
+Made for every completed order, so it is made cheaply: text that Latin-1 can write (most names and events here)
+is set in the PDF's built-in Helvetica, and the DejaVu font (parsed, then subset into the file: a few tens of
+milliseconds) is embedded only when some text needs it; the QR code is drawn as vector squares, one per run of
+dark modules, instead of a PNG encoded and decoded again.
+"""
 from __future__ import annotations
 
 import base64
-import io
 import logging
 from pathlib import Path
 
@@ -23,19 +28,52 @@ _LABELS = {"es": {"order": "Pedido", "zone": "Zona", "holder": "Titular", "ticke
                   "show": "Show this QR code at the door."}}
 
 
-def _font(pdf: FPDF) -> tuple[str, bool]:
+def _latin1(texts: list[str]) -> bool:
+    try:
+        "".join(texts).encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _font(pdf: FPDF, texts: list[str]) -> tuple[str, bool]:
+    """The family to write `texts` in, and whether it writes any character (else Latin-1 only)."""
+    if _latin1(texts):
+        return "helvetica", True
     for path in _FONT_PATHS:
         if path.exists():
             pdf.add_font("ticket", "", str(path))
             return "ticket", True
-    return "helvetica", False  # core font: Latin-1 only
+    return "helvetica", False  # no Unicode font on this machine: what Latin-1 cannot write becomes "?"
+
+
+def _qr(pdf: FPDF, payload: str, x: float, y: float, size: float) -> None:
+    """The QR code (with its quiet zone of 4 modules) in a `size` square at (x, y), in black squares."""
+    code = segno.make(payload, error="m")
+    rows = [list(row) for row in code.matrix_iter(scale=1, border=4)]
+    module = size / len(rows)
+    pdf.set_fill_color(0, 0, 0)
+    for r, row in enumerate(rows):
+        c = 0
+        while c < len(row):
+            if not row[c]:
+                c += 1
+                continue
+            start = c
+            while c < len(row) and row[c]:
+                c += 1
+            pdf.rect(x + start * module, y + r * module, (c - start) * module, module, style="F")
 
 
 def tickets_pdf(context: dict, language: str, when: str) -> bytes:
     labels = _LABELS.get(language, _LABELS["es"])
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)
-    family, unicode_ok = _font(pdf)
+    texts = [str(context.get(key) or "") for key in ("event_title", "venue_name", "buyer_name", "order_code",
+                                                     "organizer_name")]
+    texts += [when, *labels.values(), *(str(t.get(key) or "") for t in context["tickets"]
+               for key in ("label", "zone", "qr_payload"))]
+    family, unicode_ok = _font(pdf, texts)
 
     def clean(text: object) -> str:
         text = str(text or "")
@@ -55,10 +93,7 @@ def tickets_pdf(context: dict, language: str, when: str) -> bytes:
                              (labels["zone"], ticket["zone"]), (labels["holder"], context["buyer_name"]),
                              (labels["order"], context["order_code"])):
             pdf.multi_cell(0, 7, clean(f"{label}: {value}"), **_NEXT)
-        image = io.BytesIO()
-        segno.make(ticket["qr_payload"], error="m").save(image, kind="png", scale=8, border=4)
-        image.seek(0)
-        pdf.image(image, x=55, y=95, w=100, h=100)
+        _qr(pdf, ticket["qr_payload"], x=55, y=95, size=100)
         pdf.set_xy(10, 200)
         pdf.set_font(family, size=11)
         pdf.multi_cell(0, 6, clean(labels["show"]), **_NEXT)

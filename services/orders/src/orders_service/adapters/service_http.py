@@ -30,7 +30,12 @@ class ServiceClient:
     name = "service"
 
     def __init__(self, base_url: str, timeout_seconds: float, transport: httpx.AsyncBaseTransport | None = None):
+        # as many connections kept open as may be opened: with httpx's default (20 kept of 100) an on-sale rush
+        # of concurrent placements closed and reopened a connection to the service on most calls; an idle one is
+        # dropped after 3 s, before the service's server closes it (5 s), so a call never races that close
         self.http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout_seconds),
+                                      limits=httpx.Limits(max_connections=100, max_keepalive_connections=100,
+                                                          keepalive_expiry=3.0),
                                       transport=transport)
 
     async def close(self) -> None:

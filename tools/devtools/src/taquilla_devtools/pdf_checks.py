@@ -1,0 +1,30 @@
+"""What a test reads back from a PDF page: the QR code drawn on it as filled squares (`x y w h re f`, the way
+Taquilla's ticket PDFs draw one), module by module, to compare with the code a payload should give."""
+from __future__ import annotations
+
+import re
+
+_FILLED_RECT = re.compile(rb"(-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (-?[\d.]+) re f\b")
+
+
+def qr_modules_drawn(page) -> list[list[bool]]:
+    """The dark (True) and light modules of the one QR code drawn on a pypdf page, without its quiet zone;
+    [] when the page draws no filled squares."""
+    rects = [tuple(float(v) for v in match.groups()) for match in _FILLED_RECT.finditer(page.get_contents().get_data())]
+    if not rects:
+        return []
+    module = min(abs(h) for _, _, _, h in rects)  # every run is one module high
+    left = min(x for x, _, _, _ in rects)
+    top = max(max(y, y + h) for _, y, _, h in rects)
+    dark = set()
+    for x, y, w, h in rects:
+        row = round((top - max(y, y + h)) / module)
+        first = round((x - left) / module)
+        dark.update((row, col) for col in range(first, first + round(w / module)))
+    size = max(max(r, c) for r, c in dark) + 1  # the finder patterns reach the symbol's last row and column
+    return [[(r, c) in dark for c in range(size)] for r in range(size)]
+
+
+def qr_modules(code) -> list[list[bool]]:
+    """The same for a segno QR code (what the page should show)."""
+    return [[bool(cell) for cell in row] for row in code.matrix_iter(scale=1, border=0)]
