@@ -7,6 +7,7 @@ from taquilla_platform.service import ServiceDefinition
 
 from .adapters.catalog_client import CatalogClient
 from .adapters.inventory_client import InventoryClient
+from .adapters.order_changes import OrderChanges
 from .adapters.tables import bus as bus_tables
 from .adapters.tickets_client import TicketsClient
 from .config import Settings
@@ -26,9 +27,11 @@ async def inventory_channel(container):
     container.extras["catalog"] = CatalogClient(catalog.base_url, catalog.timeout_seconds)
     tickets = container.settings.tickets
     container.extras["tickets"] = TicketsClient(tickets.base_url, tickets.timeout_seconds)
+    container.extras["order_changes"] = OrderChanges(container.settings.db.url)  # LISTENs from its first waiter
     try:
         yield
     finally:
+        await container.extras["order_changes"].close()
         await client.close()
         await container.extras["catalog"].close()
         await container.extras["tickets"].close()

@@ -38,6 +38,7 @@ from taquilla_contracts.tickets import ConfirmResale, ResaleConfirmed, ResaleRej
 from taquilla_messaging import publish
 from taquilla_platform.database import UnitOfWork
 
+from ..adapters.order_changes import announce_move
 from ..adapters.tables import bus, orders, purchase_sagas, saga_transitions
 from ..domain.orders import SagaState
 from .late_payment import hold_again_or_refund
@@ -80,6 +81,7 @@ class SagaContext:
         await self.uow.session.execute(
             update(purchase_sagas).where(purchase_sagas.c.order_id == self.order.id)
             .values(state=state, step_attempts=0, updated_at=func.now()))
+        await announce_move(self.uow.session, self.order.id)  # wakes requests waiting on this order, on commit
         cause = self.cause.type if self.cause else self.origin
         await record_transition(self.uow, self.tenant_id, self.order.id, self.state, state, cause,
                                 self.cause.id if self.cause else None, note)

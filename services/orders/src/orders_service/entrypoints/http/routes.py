@@ -21,7 +21,7 @@ from ...application.cancel_order import cancel_order
 from ...application.extend_hold import extend_order_hold
 from ...application.order_history import STATUSES, OrderFilter, buyer_history, search_tenant_orders
 from ...application.place_order import PlaceOrderRequest, place_order
-from ...application.queries import find_order
+from ...application.queries import MAX_WAIT_SECONDS, find_order, wait_for_order
 from ...application.release_pricing import service_token
 from ...application.resale_order import ResaleOrderRequest, place_resale_order
 
@@ -83,9 +83,22 @@ async def search_orders(request: Request, code: str | None = Query(None, max_len
 
 
 @router.get("/{order_id}")
-async def get_order(request: Request, order_id: uuid.UUID, principal: Principal = Depends(current_principal)):
-    async with request.app.state.db.unit_of_work(system=True) as uow:
-        order = await find_order(uow.session, order_id)
+async def get_order(request: Request, order_id: uuid.UUID,
+                    wait_seconds: float | None = Query(None, gt=0, le=MAX_WAIT_SECONDS, description=(
+                        "wait up to this many seconds for the purchase to settle before answering")),
+                    principal: Principal = Depends(current_principal)):
+    """The order, as its buyer or the organizer's staff see it.
+
+    With `wait_seconds` (more than 0, at most 25), an order whose purchase is still under way is answered as soon
+    as it settles (`completed`, `cancelled`, `refunded` or `refund_required` saga state), or after `wait_seconds`
+    as it is then: a storefront makes one request per purchase instead of polling. Without it, the answer is
+    immediate."""
+    if wait_seconds is not None:
+        order = await wait_for_order(request.app.state.db, request.app.state.container.order_changes, order_id,
+                                     wait_seconds, lambda found: _may_see(principal, found))
+    else:
+        async with request.app.state.db.unit_of_work(system=True) as uow:
+            order = await find_order(uow.session, order_id)
     if order is None or not _may_see(principal, order):
         raise not_found("Order", order_id)
     return order
