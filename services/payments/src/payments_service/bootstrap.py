@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from taquilla_messaging.runtime import messaging_runtime
+from taquilla_platform.notify_waits import KeyedNotifications
 from taquilla_platform.service import Container, ServiceDefinition
 
 from .adapters.providers import (
@@ -15,6 +16,7 @@ from .adapters.providers import (
     manual_providers,
 )
 from .adapters.tables import bus as bus_tables
+from .application.order_read_model import ORDER_KNOWN_CHANNEL
 from .config import Settings
 from .entrypoints.http.reports import router as reports_router
 from .entrypoints.http.routes import router
@@ -48,9 +50,12 @@ def build_providers(settings: Settings) -> ProviderRegistry:
 async def resources(container: Container) -> AsyncIterator[None]:
     providers = build_providers(container.settings)
     container.extras["providers"] = providers
+    # payments waiting for an order not heard of yet; LISTENs from its first waiter
+    container.extras["order_arrivals"] = KeyedNotifications(container.settings.db.url, ORDER_KNOWN_CHANNEL)
     try:
         yield
     finally:
+        await container.extras["order_arrivals"].close()
         await providers.aclose()
 
 

@@ -52,6 +52,9 @@ class Settings(ServiceSettings):
     stripe: StripeSettings | None = None
     wompi: WompiSettings | None = None
     idempotency_keys_kept_hours: int = Field(24, ge=1)  # a retry after this is a new request
+    # How long POST /payments waits for an order it has not heard of yet (its orders.order.placed event still
+    # on the way) before answering 409 order-not-payable-yet; 0 answers at once. Below the gateway's timeout.
+    order_arrival_wait_seconds: float = Field(5.0, ge=0, le=25)
 
     @property
     def test_provider_on(self) -> bool:

@@ -227,8 +227,33 @@ async def test_a_declined_payment_is_recorded_announced_and_replayed_as_declined
         assert retried.status_code == 201, retried.text
 
 
+async def test_a_payment_sent_right_after_placing_waits_for_the_order_to_reach_payments():
+    # a long wait allowed, so the answer below comes from the order's arrival, not from the deadline
+    async with service_harness("payments", env={"PAYMENTS_ORDER_ARRIVAL_WAIT_SECONDS": "20"}) as h:
+        tenant, buyer_id = uuid.uuid4(), uuid.uuid4()
+        placed = order_placed(tenant, buyer_id)
+        order_id = placed.data["order_id"]
+
+        paying = asyncio.create_task(pay(h, buyer(buyer_id), order_id, key="k-right-away", outcome="succeed"))
+
+        async def waiting():
+            return paying.done() or h.container.order_arrivals.waiters(order_id)
+
+        await eventually(waiting)
+        assert not paying.done(), paying.result().text  # the POST is waiting for the order, not answered
+        await h.publish(placed)
+
+        paid = await asyncio.wait_for(paying, 10)
+        assert paid.status_code == 201, paid.text
+        assert (paid.json()["status"], paid.json()["order_id"]) == ("captured", str(order_id))
+        async with h.db() as uow:
+            stored = (await uow.session.execute(
+                select(payments).where(payments.c.order_id == uuid.UUID(str(order_id))))).all()
+        assert [row.status for row in stored] == ["captured"]
+
+
 async def test_an_order_payments_has_not_heard_of_yet_can_be_retried_with_the_same_key():
-    async with service_harness("payments") as h:
+    async with service_harness("payments", env={"PAYMENTS_ORDER_ARRIVAL_WAIT_SECONDS": "0.3"}) as h:
         tenant, buyer_id = uuid.uuid4(), uuid.uuid4()
         placed = order_placed(tenant, buyer_id)
         order_id = placed.data["order_id"]

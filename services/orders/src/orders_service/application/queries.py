@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Callable
 
@@ -54,26 +52,18 @@ async def find_order(session, order_id: uuid.UUID) -> dict | None:
 
 MAX_WAIT_SECONDS = 25  # below the gateway's upstream read timeout (30 s)
 SETTLED_STATES = FINAL_STATES | {SagaState.REFUND_REQUIRED}  # a waiting buyer has nothing more to wait for
-REREAD_SECONDS = 1.0  # how often a waiter reads the order again while this process cannot LISTEN
 
 
 async def wait_for_order(db, changes: OrderChanges, order_id: uuid.UUID, wait_seconds: float,
                          may_see: Callable[[dict], bool]) -> dict | None:
     """The order once its saga is settled, or as it is after `wait_seconds`; read again after each move of its
     saga, holding no database connection in between. At once when there is no such order or `may_see` refuses it."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait_seconds
-    with changes.watching(order_id) as moved:
-        while True:
-            listening = changes.listening()  # asked before the read: a move committed after the read wakes us
-            moved.clear()
-            async with db.unit_of_work(system=True) as uow:
-                order = await find_order(uow.session, order_id)
-            left = deadline - loop.time()
-            if order is None or not may_see(order) or SagaState(order["saga_state"]) in SETTLED_STATES or left <= 0:
-                return order
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(moved.wait(), left if listening else min(left, REREAD_SECONDS))
+    async def read() -> dict | None:
+        async with db.unit_of_work(system=True) as uow:
+            return await find_order(uow.session, order_id)
+
+    return await changes.wait_for(order_id, read, lambda order: order is None or not may_see(order)
+                                  or SagaState(order["saga_state"]) in SETTLED_STATES, wait_seconds)
 
 
 async def buyer_orders(session, buyer_user_id: uuid.UUID, limit: int) -> list[dict]:

@@ -6,9 +6,12 @@ from sqlalchemy.dialects.postgresql import insert
 from taquilla_contracts import Envelope
 from taquilla_contracts.orders import OrderCancelled, OrderHoldExtended, OrderPlaced
 from taquilla_messaging import PermanentError
+from taquilla_platform.notify_waits import notify
 
 from ..adapters.tables import payable_orders
 from ..domain.payments import OrderStatus
+
+ORDER_KNOWN_CHANNEL = "taquilla_payments_order_known"  # NOTIFYed with the order id when payments hears of it
 
 
 class OrderNotKnownYet(Exception):
@@ -28,6 +31,7 @@ async def record_order_placed(uow, envelope: Envelope, event: OrderPlaced) -> No
             plan=event.payment_plan.model_dump(mode="json") if event.payment_plan else None,
         ).on_conflict_do_nothing(index_elements=[payable_orders.c.order_id])  # the same order announced again
     )
+    await notify(uow.session, ORDER_KNOWN_CHANNEL, event.order_id)  # wakes a payment waiting for it, on commit
 
 
 async def _change_awaiting_order(session, order_id, what: str, **values) -> None:

@@ -4,6 +4,11 @@ The key row, the payment row and the outbox message commit together: a repeat of
 first answer (a decline or a pending payment included), and a request that fails leaves nothing
 behind, key included. A pending payment (provider webhook to come, manual method for staff to
 review) is answered 202 and announced when it is settled.
+
+An order payments has not heard of yet (its `orders.order.placed` still on the way: a storefront paying
+right after placing) rolls that unit of work back, key included; the request then waits a few seconds for
+the order, woken by the NOTIFY its arrival makes and holding no database connection meanwhile, and is tried
+once more. Only if the order still has not arrived is it a 409.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from taquilla_contracts.payments import PaymentCaptured, PaymentFailed
 from taquilla_messaging import publish
 from taquilla_platform.database import Database
 from taquilla_platform.idempotency import IdempotencyStore, request_fingerprint
+from taquilla_platform.notify_waits import KeyedNotifications
 from taquilla_platform.problems import Problem
 
 from ..adapters.providers import (
@@ -85,14 +91,41 @@ class Answer:
     replayed: bool = False
 
 
+class OrderNotKnownYet(Exception):
+    """Payments has not heard of the order (its `orders.order.placed` is on the way): nothing was written."""
+
+
 async def pay_order(db: Database, providers: ProviderRegistry, payer: Payer, idempotency_key: str,
-                    command: PayOrder) -> Answer:
+                    command: PayOrder, *, arrivals: KeyedNotifications | None = None,
+                    wait_seconds: float = 0.0) -> Answer:
+    """`arrivals` wakes a payment waiting up to `wait_seconds` for an order payments has not heard of yet; it is
+    then tried once more (an order payments knows costs no extra read)."""
     try:
         provider = providers.get(command.provider)
     except UnknownProvider as exc:
         raise Problem(422, "provider-unknown", "Unknown payment provider",
                       f"No provider {exc.name!r} here; use one of: {', '.join(exc.available) or 'none'}",
                       field="provider") from None
+    try:
+        return await _pay_once(db, provider, payer, idempotency_key, command)
+    except OrderNotKnownYet:
+        if arrivals is None or wait_seconds <= 0:
+            raise _not_known_yet(command.order_id) from None
+    await arrivals.wait_for(command.order_id, lambda: _knows_order(db, command.order_id), bool, wait_seconds)
+    try:
+        return await _pay_once(db, provider, payer, idempotency_key, command)
+    except OrderNotKnownYet:
+        raise _not_known_yet(command.order_id) from None
+
+
+def _not_known_yet(order_id: uuid.UUID) -> Problem:
+    return Problem(409, "order-not-payable-yet", "The order is not known to payments yet",
+                   f"Order {order_id} is not known to payments yet. A new order reaches payments by event a moment "
+                   "after it is placed; retry shortly with the same Idempotency-Key.",
+                   field="order_id", headers={"Retry-After": "1"})
+
+
+async def _pay_once(db: Database, provider, payer: Payer, idempotency_key: str, command: PayOrder) -> Answer:
     scope = f"{payer.user_id}:{OPERATION}"
     fingerprint = request_fingerprint(command.fingerprint())
     async with db.unit_of_work(system=True) as uow:
@@ -105,10 +138,7 @@ async def pay_order(db: Database, providers: ProviderRegistry, payer: Payer, ide
             select(payable_orders.c.tenant_id).where(payable_orders.c.order_id == command.order_id)
         )).scalar_one_or_none()
         if tenant_id is None:
-            raise Problem(409, "order-not-payable-yet", "The order is not known to payments yet",
-                          f"Order {command.order_id} is not known to payments yet. A new order reaches payments "
-                          "by event a moment after it is placed; retry shortly with the same Idempotency-Key.",
-                          field="order_id", headers={"Retry-After": "1"})
+            raise OrderNotKnownYet  # rolls back the key's claim too
         await uow.set_tenant(tenant_id)
         order = await _lock_order(session, command.order_id)  # one payment attempt per order at a time
         if not may_pay(order, user_id=payer.user_id, staff_of=payer.staff_of):
@@ -153,6 +183,12 @@ async def pay_order(db: Database, providers: ProviderRegistry, payer: Payer, ide
             uow.after_commit(result.after_commit)
         await uow.commit()
     return answer
+
+
+async def _knows_order(db: Database, order_id: uuid.UUID) -> bool:
+    async with db.unit_of_work(system=True) as uow:
+        return bool((await uow.session.execute(
+            select(exists().where(payable_orders.c.order_id == order_id)))).scalar())
 
 
 async def _lock_order(session, order_id: uuid.UUID) -> PayableOrder:

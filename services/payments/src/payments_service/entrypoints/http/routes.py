@@ -143,12 +143,14 @@ async def create_payment(request: Request, body: PaymentRequest,
                          principal: Principal = Depends(current_principal),
                          idempotency_key: str = Depends(require_idempotency_key)) -> JSONResponse:
     declaration, declaration_field = body.declaration()
+    container = request.app.state.container
     answer = await pay_order(
-        request.app.state.db, request.app.state.container.providers,
+        request.app.state.db, container.providers,
         Payer(user_id=principal.user_id, staff_of=_staff_of(principal)), idempotency_key,
         PayOrder(order_id=body.order_id, provider=body.provider, outcome=body.outcome,
                  payment_method=body.payment_method, return_url=body.return_url, declaration=declaration,
                  declaration_field=declaration_field, amount_minor=body.amount_minor),
+        arrivals=container.order_arrivals, wait_seconds=container.settings.order_arrival_wait_seconds,
     )
     return _respond(answer)
 
