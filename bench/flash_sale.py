@@ -51,7 +51,7 @@ PASSWORD = "flash-sale-buyer-2026"
 # How long one request of a waiting buyer's page waits on the server for the order to settle
 # (GET /orders/{id}?wait_seconds=…, answered as soon as the saga moves to a final state). Polling once a
 # second instead was a large share of the gateway's and orders' CPU; now a purchase takes about one request.
-POLL_SECONDS = 20
+WAIT_SECONDS = 20
 
 
 def process_trees() -> dict[int, list[int]]:
@@ -198,7 +198,7 @@ async def _until_final(api, buyer, order_id: str, stats: Stats, timeout: float =
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
         stats.requests["poll"] += 1
-        response = await api.get(f"/api/v1/orders/{order_id}", params={"wait_seconds": POLL_SECONDS},
+        response = await api.get(f"/api/v1/orders/{order_id}", params={"wait_seconds": WAIT_SECONDS},
                                  headers=buyer["headers"])
         if response.status_code == 200 and response.json()["status"] in (*FINAL, "refund_required"):
             return response.json()["status"]
