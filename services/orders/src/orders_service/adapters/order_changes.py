@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from taquilla_platform.notify_waits import KeyedNotifications, notify
+from sqlalchemy import func
+from taquilla_platform.notify_waits import KeyedNotifications
 
 CHANNEL = "taquilla_orders_saga_moved"
 
 
-async def announce_move(session: AsyncSession, order_id: uuid.UUID) -> None:
-    """Tell every orders process, on commit, that this order's saga moved."""
-    await notify(session, CHANNEL, order_id)
+def move_announcement(order_id: uuid.UUID):
+    """What the saga's UPDATE returns to tell every orders process, on commit, that this order's saga moved:
+    the NOTIFY rides on the statement that makes the move instead of costing a round trip of its own."""
+    return func.pg_notify(CHANNEL, str(order_id))
 
 
 class OrderChanges(KeyedNotifications):

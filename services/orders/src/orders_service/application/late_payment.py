@@ -102,7 +102,7 @@ async def hold_again_or_refund(ctx: SagaContext, payment: PaymentCaptured) -> No
         return
     await _settle_cancellation(ctx)
     catalog_notes = await _take_catalog_share_again(LATE.settings, order, held)
-    await _record_payment(ctx, payment)
+    await ctx.record_payment(payment)
     await ctx.update_order(hold_id=held.hold_id, hold_expires_at=held.expires_at, cancel_reason=None,
                            lines=lines_on(order.lines, held.units))
     await ctx.move_to(SagaState.CONFIRMING_HOLD, "; ".join([HELD_AGAIN, *catalog_notes]))
@@ -110,17 +110,10 @@ async def hold_again_or_refund(ctx: SagaContext, payment: PaymentCaptured) -> No
 
 
 async def _units_gone(ctx: SagaContext, payment: PaymentCaptured, why: str) -> None:
-    await _record_payment(ctx, payment)
+    await ctx.record_payment(payment)
     await ctx.move_to(SagaState.REFUND_REQUIRED,
                       f"payment arrived after the hold expired; the units were no longer available ({why})")
     await refund_whole_payment(ctx, LATE_PAYMENT)
-
-
-async def _record_payment(ctx: SagaContext, payment: PaymentCaptured) -> None:
-    await ctx.update_order(payment={
-        "payment_id": str(payment.payment_id), "method": payment.method, "provider": payment.provider,
-        "captured_at": payment.captured_at.isoformat(), "amount_minor": payment.amount_minor},
-        paid_at=payment.captured_at)
 
 
 async def _settle_cancellation(ctx: SagaContext) -> None:

@@ -38,7 +38,7 @@ from taquilla_contracts.tickets import ConfirmResale, ResaleConfirmed, ResaleRej
 from taquilla_messaging import publish
 from taquilla_platform.database import UnitOfWork
 
-from ..adapters.order_changes import announce_move
+from ..adapters.order_changes import move_announcement
 from ..adapters.tables import bus, orders, purchase_sagas, saga_transitions
 from ..domain.orders import SagaState
 from .late_payment import hold_again_or_refund
@@ -77,11 +77,17 @@ class SagaContext:
         self.order = (await self.uow.session.execute(
             update(orders).where(orders.c.id == self.order.id).values(**values).returning(*orders.c))).one()
 
+    async def record_payment(self, payment: PaymentCaptured) -> None:
+        """The captured payment that pays the order (refunds go back through it)."""
+        await self.update_order(payment={
+            "payment_id": str(payment.payment_id), "method": payment.method, "provider": payment.provider,
+            "captured_at": payment.captured_at.isoformat(), "amount_minor": payment.amount_minor},
+            paid_at=payment.captured_at)
+
     async def move_to(self, state: SagaState, note: str | None = None) -> None:
-        await self.uow.session.execute(
+        await self.uow.session.execute(  # its NOTIFY wakes requests waiting on this order, on commit
             update(purchase_sagas).where(purchase_sagas.c.order_id == self.order.id)
-            .values(state=state, step_attempts=0, updated_at=func.now()))
-        await announce_move(self.uow.session, self.order.id)  # wakes requests waiting on this order, on commit
+            .values(state=state, step_attempts=0, updated_at=func.now()).returning(move_announcement(self.order.id)))
         cause = self.cause.type if self.cause else self.origin
         await record_transition(self.uow, self.tenant_id, self.order.id, self.state, state, cause,
                                 self.cause.id if self.cause else None, note)
@@ -141,10 +147,7 @@ PENDING_COMMAND: dict[SagaState, Callable[[object], Message]] = {
 async def payment_captured(ctx: SagaContext, payment: PaymentCaptured) -> None:
     if ctx.order.plan and not await count_contribution(ctx, payment):
         return  # an order paid in parts: the plan goes on until its total is reached
-    await ctx.update_order(payment={
-        "payment_id": str(payment.payment_id), "method": payment.method, "provider": payment.provider,
-        "captured_at": payment.captured_at.isoformat(), "amount_minor": payment.amount_minor},
-        paid_at=payment.captured_at)
+    await ctx.record_payment(payment)
     await ctx.move_to(SagaState.CONFIRMING_HOLD)
     await ctx.send(confirm_hold_command(ctx.order))
 
@@ -153,10 +156,7 @@ async def payment_after_cancellation(ctx: SagaContext, payment: PaymentCaptured)
     if ctx.order.plan:  # a part of an order paid in parts: refunded in full, through that payment
         await late_part_refunded(ctx, payment)
         return
-    await ctx.update_order(payment={
-        "payment_id": str(payment.payment_id), "method": payment.method, "provider": payment.provider,
-        "captured_at": payment.captured_at.isoformat(), "amount_minor": payment.amount_minor},
-        paid_at=payment.captured_at)
+    await ctx.record_payment(payment)
     await ctx.move_to(SagaState.REFUND_REQUIRED, "payment captured after the order was cancelled")
     await refund_whole_payment(ctx, "late_payment")
 
