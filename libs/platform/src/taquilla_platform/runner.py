@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -45,9 +46,31 @@ def main(
             asyncio.run(migrate(built))
         else:
             selected = list(kinds.values()) if kind == "serve" else [kinds[kind]]
+            collect_garbage_less_often()
             asyncio.run(run_kinds(container(built), selected, name=f"{service} {kind}"))
     finally:
         shutdown_telemetry()
+
+
+# Objects allocated between two collections of the youngest generation (Python's default is 700).
+YOUNG_GENERATION_THRESHOLD = 50_000
+
+
+def collect_garbage_less_often() -> None:
+    """Fewer, cheaper garbage collections for a service process answering thousands of calls a second.
+
+    Every call allocates a few hundred short-lived objects (messages, records, coroutines). At Python's
+    default thresholds the young generation was collected hundreds of times a second and the whole heap
+    (modules, caches, the seat maps) every few seconds, stalling every call under way: the holds
+    benchmark's p99 was 160-200 ms with those stalls and 117 ms without. Startup's objects are moved out of
+    the collector's sight (`gc.freeze`), and the young generation is collected after 50,000 allocations
+    instead of 700, so the older ones (and the full collections) come 70 times less often. Cycles are
+    still collected, a little later.
+    """
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, older, oldest)
 
 
 async def run_kinds(container_cm: contextlib.AbstractAsyncContextManager[Any], kinds: list[Kind],

@@ -90,7 +90,9 @@ units = Table(
     # zone's capacity), or staff hold it back in a block (inside the capacity, sellable from the block).
     Column("blocked_in_map", Boolean, nullable=False, server_default=text("false")),
     Column("block_id", UUID(as_uuid=True)),  # the staff block keeping it off sale
-    UniqueConstraint("tenant_id", "session_id", "zone_id", "position"),
+    # Led by the position so that it fits no pick of a zone's free units: those go through
+    # sellable_units_available, never past the units already taken (migration 0004).
+    UniqueConstraint("position", "zone_id", "session_id", "tenant_id", name="sellable_units_position_key"),
     CheckConstraint("status IN ('available', 'held', 'sold', 'blocked')", name="sellable_units_status_v2"),
     CheckConstraint("(status IN ('available', 'blocked')) = (hold_id IS NULL)", name="sellable_units_hold_v2"),
     CheckConstraint("block_id IS NULL OR status = 'blocked'", name="sellable_units_block"),
@@ -121,7 +123,9 @@ holds = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("closed_at", DateTime(timezone=True)),  # when it was confirmed, released or expired
     Column("release_reason", String(200)),
-    PrimaryKeyConstraint("tenant_id", "id"),
+    # Led by the id: the key serves lookups of one hold only, so no plan reads a tenant's holds through it
+    # when it wants a buyer's (migration 0004).
+    PrimaryKeyConstraint("id", "tenant_id", name="holds_pkey"),
     CheckConstraint("status IN ('held', 'confirmed', 'released', 'expired', 'voided')", name="holds_status_v2"),
     CheckConstraint("quantity > 0", name="holds_quantity"),
     Index("holds_due", "expires_at", postgresql_where=text("status = 'held'")),  # the expiry sweeper's scan
@@ -164,6 +168,9 @@ waitlist = Table(
           postgresql_where=text("status IN ('waiting', 'offered')")),
     Index("waitlist_queue", "tenant_id", "session_id", "zone_id", "turn",
           postgresql_where=text("status IN ('waiting', 'offered')")),
+    # The offers out, which the waitlist job settles every second from their holds' outcome (without it the
+    # job read every hold three times a second).
+    Index("waitlist_offers_out", "offer_hold_id", postgresql_where=text("status = 'offered'")),
 )
 
 # Units staff hold back from sale (sponsors, production) in one zone of a session. block_id is chosen by

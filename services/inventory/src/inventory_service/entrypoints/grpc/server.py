@@ -10,6 +10,8 @@ from taquilla_platform.settings import Environment
 
 from ...adapters.availability_feed import AvailabilityFeed
 from ...adapters.hold_connections import HoldConnections
+from ...application.hold_units import prepare_statements
+from ...jobs.seat_map_warmup import keep_seat_maps_warm, warm_before_serving
 from .servicer import InventoryServicer
 
 SERVICE_NAME = inventory_pb2.DESCRIPTOR.services_by_name["Inventory"].full_name
@@ -18,8 +20,11 @@ SERVICE_NAME = inventory_pb2.DESCRIPTOR.services_by_name["Inventory"].full_name
 async def serve_inventory(container: Container, stop: asyncio.Event) -> None:
     settings = container.settings
     feed = AvailabilityFeed(settings.db.url)
-    holds = await HoldConnections.open(settings.db.url, settings.grpc_hold_connections)
+    holds = await HoldConnections.open(settings.db.url, settings.grpc_hold_connections, prepare_statements)
+    warming = None
     try:
+        await warm_before_serving(holds)
+        warming = asyncio.create_task(keep_seat_maps_warm(holds, stop))
         servicer = InventoryServicer(container.db, settings, feed, holds)
         await serve_grpc(
             [(inventory_pb2_grpc.add_InventoryServicer_to_server, servicer)],
@@ -28,5 +33,8 @@ async def serve_inventory(container: Container, stop: asyncio.Event) -> None:
             reuse_port=settings.grpc_reuse_port,
         )
     finally:
+        if warming is not None:
+            warming.cancel()
+            await asyncio.gather(warming, return_exceptions=True)
         await holds.close()
         await feed.close()
