@@ -222,3 +222,19 @@ async def test_a_buyer_cannot_exceed_the_session_limit_across_orders_even_when_r
     held = [a for a in answers if isinstance(a, inventory_pb2.HoldDetails)]
     assert len(held) == 5, "12 units were left: the racing buyer gets exactly their 10"
     assert [a for a in answers if not isinstance(a, inventory_pb2.HoldDetails)] == ["limit_exceeded"] * 3
+
+
+async def test_units_back_on_sale_before_the_last_ones_taken_are_found_before_sold_out(inventory):
+    released = await inventory.h.listen("inventory.units.released")
+    first = await inventory.hold(5, ttl=1)  # the zone's first five units, given back by the expiry sweeper
+    for _ in range(2):
+        await inventory.hold(10)  # the other twenty, after them
+    try:
+        await inventory.hold(1)
+        raise AssertionError("a unit was held in a sold-out zone")
+    except grpc.aio.AioRpcError as refused:
+        assert inventory.reason(refused) == "sold_out"
+    await asyncio.wait_for(released.get(), 10)
+    again = await inventory.hold(5)
+    assert sorted(u.label for u in again.units) == sorted(u.label for u in first.units)
+    assert (await inventory.zone()).available == 0

@@ -233,7 +233,7 @@ LOAD_HOLD = Statement("""
 """)
 
 ZONE_SEATS = Statement("""
-    SELECT id, row_label, x, y, status = 'available' AS available,
+    SELECT id, position, row_label, x, y, status = 'available' AS available,
            (SELECT ARRAY[best_x, best_y] FROM inventory_zones
             WHERE tenant_id = CAST(:tenant_id AS uuid) AND zone_id = CAST(:zone_id AS uuid)) AS best
     FROM sellable_units
@@ -241,8 +241,10 @@ ZONE_SEATS = Statement("""
       AND zone_id = CAST(:zone_id AS uuid) AND row_label IS NOT NULL AND NOT in_table
 """)
 
+# Which seats of a zone are free, as their positions in one array: read every second per zone, and 20,000
+# integers cost the process a fraction of what 20,000 rows of ids did (the calls under way waited for it).
 ZONE_AVAILABLE = Statement("""
-    SELECT id FROM sellable_units
+    SELECT array_agg(position) AS positions FROM sellable_units
     WHERE tenant_id = CAST(:tenant_id AS uuid) AND session_id = CAST(:session_id AS uuid)
       AND zone_id = CAST(:zone_id AS uuid) AND status = 'available'
 """)
@@ -314,20 +316,21 @@ def _held(request: HoldRequest, zone_id: uuid.UUID, row: asyncpg.Record) -> Hold
 
 # Per general-admission zone, the position below which every unit was taken when this process last held
 # there: the next pick starts at it instead of stepping over every unit sold so far. Picks running at the
-# same time start SPREAD units apart, so they do not all step over each other's locked units. A pick that
-# comes up short starts again from the first unit, so a unit given back below is found before "sold out".
-_FIRST_FREE: dict[tuple[uuid.UUID, uuid.UUID, uuid.UUID], tuple[int, float]] = {}
-_PICKING: dict[tuple[uuid.UUID, uuid.UUID, uuid.UUID], int] = {}  # picks under way per zone
+# same time take the lowest slot free and start SPREAD units apart per slot, so they do not all step over
+# each other's locked units, and the pick of slot 0 moves the mark on. Units are alike, so one given back
+# below the mark by another process is not looked for: a pick that comes up short starts again from the
+# first unit, so it is found before "sold out" (this process's own releases clear the mark at once).
+_FIRST_FREE: dict[tuple[uuid.UUID, uuid.UUID, uuid.UUID], int] = {}
+_PICKING: dict[tuple[uuid.UUID, uuid.UUID, uuid.UUID], set[int]] = {}  # slots of the picks under way per zone
 SPREAD = 16
 
 
 async def _hold_general(pg: asyncpg.Connection, tenant_id: uuid.UUID, request: HoldRequest) -> Hold:
     key = (tenant_id, request.session_id, request.zone_id)
-    first_free, seen_at = _FIRST_FREE.get(key, (0, 0.0))
-    if time.monotonic() - seen_at >= AVAILABILITY_TTL_SECONDS:
-        first_free = 0  # now and then from the first unit, for units given back meanwhile
-    slot = _PICKING.get(key, 0)
-    _PICKING[key] = slot + 1
+    first_free = _FIRST_FREE.get(key, 0)
+    slots = _PICKING.setdefault(key, set())
+    slot = next(n for n in range(len(slots) + 1) if n not in slots)
+    slots.add(slot)
     try:
         start = first_free + slot * SPREAD
         row = await HOLD_GENERAL.fetchrow(pg, _params(tenant_id, request, from_position=start))
@@ -335,15 +338,14 @@ async def _hold_general(pg: asyncpg.Connection, tenant_id: uuid.UUID, request: H
             start = 0
             row = await HOLD_GENERAL.fetchrow(pg, _params(tenant_id, request, from_position=start))
     finally:
-        if _PICKING[key] > 1:
-            _PICKING[key] -= 1
-        else:
+        slots.discard(slot)
+        if not slots:
             del _PICKING[key]
     if row["expires_at"] is not None:
-        if start == first_free:  # the pick that started at the first free unit says where that is now
+        if start <= first_free:  # a pick from the mark (or below) says where the first free unit is now
             if len(_FIRST_FREE) >= MAX_ZONES_CACHED:
                 _FIRST_FREE.clear()
-            _FIRST_FREE[key] = (row["first_taken"], seen_at if start else time.monotonic())
+            _FIRST_FREE[key] = row["first_taken"]
         return _held(request, request.zone_id, row)
     if row["existing"]:
         return await _the_same_hold(pg, tenant_id, request)
@@ -413,7 +415,8 @@ class _Zone:
     when a release here makes it stale, and whenever a search runs dry)."""
 
     index: SeatIndex
-    layout: frozenset[tuple]  # (unit id, row, x, y) of every seat
+    layout: frozenset[tuple]  # (unit id, position, row, x, y) of every seat
+    at: dict[int, uuid.UUID]  # the unit id at each position
     loaded_at: float
     refreshed_at: float
     busy: bool = False  # a re-read is under way; other holds go on with the copy they have
@@ -509,7 +512,7 @@ async def _load(pg: asyncpg.Connection, key: tuple, params: dict, known: _Zone |
         point = (best[0], best[1])
     else:
         point = (0.0, min(r["y"] for r in rows))
-    layout = frozenset((r["id"], r["row_label"], r["x"], r["y"]) for r in rows)
+    layout = frozenset((r["id"], r["position"], r["row_label"], r["x"], r["y"]) for r in rows)
     if known is not None and known.layout == layout and known.index.point == point:
         known.index.refresh(r["id"] for r in rows if r["available"])
         known.loaded_at = known.refreshed_at = started
@@ -517,14 +520,17 @@ async def _load(pg: asyncpg.Connection, key: tuple, params: dict, known: _Zone |
     if len(_ZONES) >= MAX_ZONES_CACHED:
         _ZONES.clear()  # rare: more zones on sale at once than the cache holds; they reload on demand
     seats = [Seat(r["id"], r["row_label"], r["x"], r["y"], r["available"]) for r in rows]
-    _ZONES[key] = zone = _Zone(SeatIndex(seats, point), layout, started, started)
+    _ZONES[key] = zone = _Zone(SeatIndex(seats, point), layout, {r["position"]: r["id"] for r in rows},
+                               started, started)
     return zone
 
 
 async def _refresh(pg: asyncpg.Connection, zone: _Zone, params: dict) -> None:
     zone.stale = False
     started = time.monotonic()
-    zone.index.refresh(r["id"] for r in await ZONE_AVAILABLE.fetch(pg, params))
+    positions = (await ZONE_AVAILABLE.fetchrow(pg, params))["positions"] or ()
+    at = zone.at
+    zone.index.refresh([at[p] for p in positions if p in at])
     zone.refreshed_at = started
 
 
