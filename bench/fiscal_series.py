@@ -35,6 +35,7 @@ from taquilla_contracts import Envelope
 from taquilla_contracts.common import Buyer
 from taquilla_contracts.orders import FiscalLine, IssueFiscalDocument
 from taquilla_devtools.testing import service_harness
+from taquilla_platform.runner import collect_garbage_less_often
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -123,6 +124,7 @@ async def one_run(documents: int, points: int, workers: int, run: int, timeout: 
 
 
 async def main(args) -> dict:
+    collect_garbage_less_often()  # the workers run in this process: collected as a service process is
     report = {"benchmark": "fiscal_series", "at": datetime.now(UTC).isoformat(), "documents": args.documents,
               "workers": args.workers, "runs": args.runs, "python": platform.python_version(),
               "machine": platform.machine(), "cases": []}
