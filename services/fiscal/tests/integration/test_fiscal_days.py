@@ -1,7 +1,7 @@
 """Fiscal days in the organizer's time zone: X reports without closing, Z reports that close the day."""
 import io
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fiscal_test_helpers import CASHIER, issue, issue_and_wait, tenant_registered
@@ -83,7 +83,8 @@ async def test_a_day_left_open_past_midnight_is_closed_before_the_next_sale():
         tenant = uuid.uuid4()
         await issue_and_wait(h, tenant, issue(tenant), 1)
         (day,) = await _open_days(h, tenant)
-        yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
+        # the day before the day's own date (in the organizer's zone, not UTC: they differ after 00:00 UTC)
+        yesterday = date.fromisoformat(day["business_date"]) - timedelta(days=1)
         async with h.db() as uow:  # as if the day had been opened yesterday and nobody ran the Z
             await uow.session.execute(text("UPDATE fiscal_days SET business_date = :d WHERE id = :i"),
                                       {"d": yesterday, "i": uuid.UUID(day["id"])})
