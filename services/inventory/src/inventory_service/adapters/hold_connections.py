@@ -46,8 +46,8 @@ class HoldConnections:
     @contextlib.asynccontextmanager
     async def transaction(self, tenant_id: uuid.UUID | str, lock_key: str | None = None
                           ) -> AsyncIterator[asyncpg.Connection]:
-        """A transaction scoped to the tenant (or to every tenant: SYSTEM_SCOPE), holding the advisory lock `lock_key` when given; committed
-        when the block ends normally, rolled back otherwise."""
+        """A transaction scoped to the tenant (or to every tenant: SYSTEM_SCOPE), holding the advisory lock
+        `lock_key` when given; committed when the block ends normally, rolled back otherwise."""
         # One simple-protocol round trip; both values are built from parsed UUIDs, so they quote safely.
         scope = SYSTEM_SCOPE if tenant_id == SYSTEM_SCOPE else uuid.UUID(str(tenant_id))
         opening = f"BEGIN; SELECT set_config('app.tenant_id', '{scope}', true)"

@@ -254,9 +254,9 @@ HOT_STATEMENTS = (HOLD_GENERAL, HOLD_SEATS, HOLD_CHOICE, ZONE_RULES, LOAD_HOLD, 
 
 
 async def prepare_statements(pg: asyncpg.Connection) -> None:
-    """Prepare and plan the hold statements on a new connection (its first use of each costs a few ms of
-    planning; twenty connections doing that for the first buyers of an on-sale held them ~0.2 s). Each runs
-    once for a tenant that does not exist, in a transaction rolled back: it finds nothing and writes nothing."""
+    """Prepare and plan the hold statements on a new connection, so that their first use (a few ms of
+    parsing and planning each, on each of the pool's connections) is not the first buyers'. Each runs once
+    for a tenant that does not exist, in a transaction rolled back: it finds nothing and writes nothing."""
     nobody = uuid.UUID(int=0)
     params = {"tenant_id": nobody, "hold_id": nobody, "session_id": nobody, "zone_id": nobody, "quantity": 1,
               "owner_id": nobody, "buyer_id": nobody, "ttl": 1.0, "from_position": 0, "ids": [nobody]}
@@ -465,7 +465,7 @@ async def _zone(pg: asyncpg.Connection, tenant_id: uuid.UUID, session_id: uuid.U
 
 # The numbered zones on sale now, sessions to come first: their seat maps are read before buyers ask.
 ZONES_ON_SALE = """
-    SELECT DISTINCT s.tenant_id, s.session_id, z.zone_id, s.starts_at
+    SELECT DISTINCT s.tenant_id, s.session_id, z.zone_id, s.starts_at, e.max_tickets_per_order
     FROM inventory_events e
     JOIN inventory_sessions s ON s.tenant_id = e.tenant_id AND s.event_id = e.event_id
     JOIN inventory_zones z ON z.tenant_id = e.tenant_id AND z.event_id = e.event_id
@@ -475,22 +475,30 @@ ZONES_ON_SALE = """
 MAX_ZONES_WARMED = 200
 
 
-async def zones_on_sale(pg: asyncpg.Connection) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
-    """(tenant, session, zone) of the numbered zones on sale, on a connection scoped to the system."""
-    return [(r["tenant_id"], r["session_id"], r["zone_id"]) for r in await pg.fetch(ZONES_ON_SALE, MAX_ZONES_WARMED)]
+async def zones_on_sale(pg: asyncpg.Connection) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, int]]:
+    """(tenant, session, zone, most seats an order may hold) of the numbered zones on sale, on a connection
+    scoped to the system."""
+    return [(r["tenant_id"], r["session_id"], r["zone_id"], r["max_tickets_per_order"])
+            for r in await pg.fetch(ZONES_ON_SALE, MAX_ZONES_WARMED)]
 
 
 def is_warm(tenant_id: uuid.UUID, session_id: uuid.UUID, zone_id: uuid.UUID) -> bool:
     return (tenant_id, session_id, zone_id) in _ZONES
 
 
-async def warm_zone(pg: asyncpg.Connection, tenant_id: uuid.UUID, session_id: uuid.UUID, zone_id: uuid.UUID) -> None:
-    """Read a numbered zone's seat map into this process's copy now, so that the first best-available hold of
-    an on-sale does not (building the copy of 20,000 seats takes ~0.2 s, and every call under way waits).
-    Which seats are free is read again by that first hold: seats held or blocked meanwhile are known."""
+async def warm_zone(pg: asyncpg.Connection, tenant_id: uuid.UUID, session_id: uuid.UUID, zone_id: uuid.UUID,
+                    quantities: range) -> None:
+    """Read a numbered zone's seat map into this process's copy now, and list its windows of each quantity,
+    so that the first best-available holds of an on-sale do not (for 20,000 seats: ~50 ms to read and build
+    the copy, then ~30 ms per quantity, and every call under way waits). Which seats are free is read again
+    by the first hold: seats held or blocked meanwhile are known."""
     zone = await _zone(pg, tenant_id, session_id, zone_id)
-    if zone is not None:
-        zone.stale = True
+    if zone is None:
+        return
+    zone.stale = True
+    for quantity in quantities:
+        await asyncio.sleep(0)  # calls under way go on between two quantities
+        zone.index.list_windows(quantity)
 
 
 async def _reread(zone: _Zone, reading) -> None:

@@ -1,9 +1,9 @@
 """Keeps the gRPC process's copies of the seat maps on sale read ahead of the buyers (run in the gRPC process).
 
 Best available ranks seats from a per-process copy of the zone (application/hold_units.py). Built on the
-first hold, that copy of 20,000 seats held every call under way for ~0.2 s at the very start of an
-on-sale; read here, at start and then every LAYOUT_TTL_SECONDS for zones that went on sale since, it
-is ready before the first buyer asks.
+first holds, that copy of 20,000 seats (read, built, its windows of 1-4 seats listed) held every call under
+way for ~0.2 s at the very start of an on-sale; read here, at start and then every LAYOUT_TTL_SECONDS for
+zones that went on sale since, it is ready before the first buyer asks.
 """
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ async def warm_seat_maps(holds: HoldConnections) -> int:
     async with holds.transaction(SYSTEM_SCOPE) as pg:
         zones = await zones_on_sale(pg)
     read = 0
-    for tenant_id, session_id, zone_id in zones:
+    for tenant_id, session_id, zone_id, max_per_order in zones:
         if not is_warm(tenant_id, session_id, zone_id):
             async with holds.transaction(tenant_id) as pg:
-                await warm_zone(pg, tenant_id, session_id, zone_id)
+                await warm_zone(pg, tenant_id, session_id, zone_id, range(1, min(max_per_order, 10) + 1))
             read += 1
             await asyncio.sleep(0)  # calls under way go on between two zones
     return read
