@@ -70,6 +70,15 @@ async def expired(s, event, user, order: dict, name: str = "General") -> dict:
     return cancelled
 
 
+async def expired_general_order(s) -> tuple[dict, dict, dict]:
+    """An event of 4 general-admission units with 5 s holds, and a buyer's order of 2 whose hold expired."""
+    event = await on_sale_event(s, capacity=4, hold_ttl_seconds=5)
+    user = buyer()
+    order = (await place(s, event, user, quantity=2)).json()
+    await expired(s, event, user, order)
+    return event, user, order
+
+
 async def test_a_late_payment_gets_the_same_seats_again_and_the_order_completes_once():
     async with purchase_platform() as s:
         orders = s.orders
@@ -143,10 +152,7 @@ async def test_a_late_payment_is_refunded_when_another_buyer_took_a_seat_and_the
 async def test_the_same_late_payment_delivered_again_holds_and_confirms_once():
     async with purchase_platform() as s:
         orders = s.orders
-        event = await on_sale_event(s, capacity=4, hold_ttl_seconds=5)
-        user = buyer()
-        order = (await place(s, event, user, quantity=2)).json()
-        await expired(s, event, user, order)
+        event, user, order = await expired_general_order(s)
 
         payment = captured(uuid.UUID(order["id"]), order["total_minor"])
         again = Envelope.wrap(PaymentCaptured.model_validate(payment.data), source="payments", tenant_id=TENANT,
@@ -173,10 +179,7 @@ async def test_the_same_late_payment_delivered_again_holds_and_confirms_once():
 async def test_a_late_payment_waits_for_an_inventory_that_does_not_answer_and_is_never_refunded_meanwhile():
     async with purchase_platform() as s:
         orders = s.orders
-        event = await on_sale_event(s, capacity=4, hold_ttl_seconds=5)
-        user = buyer()
-        order = (await place(s, event, user, quantity=2)).json()
-        await expired(s, event, user, order)
+        event, user, order = await expired_general_order(s)
 
         reachable = late_payment.LATE.inventory_client()
         late_payment.LATE.inventory = InventoryClient(f"127.0.0.1:{free_port()}", 0.5)

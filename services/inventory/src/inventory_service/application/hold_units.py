@@ -464,14 +464,14 @@ async def _zone(pg: asyncpg.Connection, tenant_id: uuid.UUID, session_id: uuid.U
 
 
 # The numbered zones on sale now, sessions to come first: their seat maps are read before buyers ask.
-ZONES_ON_SALE = """
+ZONES_ON_SALE = Statement("""
     SELECT DISTINCT s.tenant_id, s.session_id, z.zone_id, s.starts_at, e.max_tickets_per_order
     FROM inventory_events e
     JOIN inventory_sessions s ON s.tenant_id = e.tenant_id AND s.event_id = e.event_id
     JOIN inventory_zones z ON z.tenant_id = e.tenant_id AND z.event_id = e.event_id
     WHERE e.on_sale AND z.kind = 'numbered' AND s.starts_at > now()
-    ORDER BY s.starts_at LIMIT $1
-"""
+    ORDER BY s.starts_at LIMIT :most
+""")
 MAX_ZONES_WARMED = 200
 
 
@@ -479,7 +479,7 @@ async def zones_on_sale(pg: asyncpg.Connection) -> list[tuple[uuid.UUID, uuid.UU
     """(tenant, session, zone, most seats an order may hold) of the numbered zones on sale, on a connection
     scoped to the system."""
     return [(r["tenant_id"], r["session_id"], r["zone_id"], r["max_tickets_per_order"])
-            for r in await pg.fetch(ZONES_ON_SALE, MAX_ZONES_WARMED)]
+            for r in await ZONES_ON_SALE.fetch(pg, {"most": MAX_ZONES_WARMED})]
 
 
 def is_warm(tenant_id: uuid.UUID, session_id: uuid.UUID, zone_id: uuid.UUID) -> bool:
