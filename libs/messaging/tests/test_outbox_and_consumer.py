@@ -312,3 +312,38 @@ async def test_a_message_that_keeps_killing_its_consumer_is_parked_after_the_del
     assert await effect_count(env["db"], other.id) == 1 and await effect_count(env["db"], poison.id) == 0
     stop.set()
     await task
+
+
+async def test_a_batched_subscription_shares_commits_and_a_bad_message_is_parked_alone(bus_env):
+    batches: list[int] = []
+
+    async def record_all(uow, messages):
+        batches.append(len(messages))
+        for envelope, message in messages:
+            if message.reason == "poison":
+                raise PermanentError("this one can never be handled")
+            await record_effect(uow, envelope, message)
+
+    subs = Subscriptions("svc")
+    subs.on_batch(UnitsReleased, most=16)(record_all)
+    consumer = Consumer(subs, bus_env["connection"], bus_env["topology"], tables,
+                        lambda tenant_id: bus_env["db"].unit_of_work(tenant_id), prefetch=32)
+    channel = await bus_env["connection"].channel()
+    await consumer.declare(channel)
+    tenant = uuid.uuid4()
+    good = [Envelope.wrap(UnitsReleased(session_id=uuid.uuid4(), zone_id=uuid.uuid4(), quantity=1, reason="test"),
+                          source="inventory", tenant_id=tenant) for _ in range(40)]
+    poison = Envelope.wrap(UnitsReleased(session_id=uuid.uuid4(), zone_id=uuid.uuid4(), quantity=1, reason="poison"),
+                           source="inventory", tenant_id=tenant)
+    for envelope in good[:20] + [good[3], poison] + good[20:]:  # queued before the consumer starts
+        await publish_raw(bus_env, envelope)
+    stop, task = await run_in_background(consumer.run)
+    await eventually(lambda: _at_least(bus_env["db"], 40), timeout=15)
+    await eventually(lambda: ready_messages(bus_env, bus_env["topology"].dead_queue("svc")), timeout=10)
+    stop.set()
+    await task
+    assert await effect_count(bus_env["db"]) == 40  # each good message once, the repeated one too
+    assert await effect_count(bus_env["db"], poison.id) == 0
+    assert await ready_messages(bus_env, bus_env["topology"].dead_queue("svc")) == 1
+    assert max(batches) == 16  # a queue is taken 16 at a time, not one by one
+    assert len(batches) <= 16, batches  # the batch with the poison was halved down to it, not split into singles

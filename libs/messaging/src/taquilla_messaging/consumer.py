@@ -5,6 +5,14 @@ never be processed (unknown type, invalid data, `PermanentError`, retries exhaus
 service's dead-letter queue at once, where it stays visible and can be replayed. A process that dies
 before its ack gets the message redelivered; the quorum queue's delivery limit parks a message that
 keeps killing its consumer.
+
+A subscription may take its messages in batches (`Subscriptions.on_batch`): messages of that type for
+one tenant that arrive while an earlier batch is being handled wait for it and are then handled
+together, in one transaction, and acked after its commit (group commit: an idle consumer handles a
+message at once, a busy one shares a transaction's fixed costs, and a lock taken per transaction, among
+as many messages as came meanwhile). A batch that fails is handled again in halves, and those in halves,
+so a bad message ends up retried or parked by itself, the others committed around it in a few
+transactions.
 """
 from __future__ import annotations
 
@@ -18,7 +26,7 @@ from typing import Any, Protocol
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode, get_current_span
 from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
@@ -50,12 +58,15 @@ class UnitOfWork(Protocol):
 
 
 Handler = Callable[[Any, Envelope, Any], Awaitable[None]]  # (unit of work, envelope, parsed message)
+# (unit of work, [(envelope, parsed message)]): one tenant's messages of one type, each new to the consumer
+BatchHandler = Callable[[Any, list[tuple[Envelope, Any]]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Subscription:
     model: type[Message]
-    handler: Handler
+    handler: Handler | BatchHandler
+    batch: int = 0  # the most messages handed to a batch handler at once; 0: one at a time
 
 
 class Subscriptions:
@@ -68,6 +79,14 @@ class Subscriptions:
     def on(self, model: type[Message]) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.by_type[(model.TYPE, model.VERSION)] = Subscription(model, handler)
+            return handler
+
+        return register
+
+    def on_batch(self, model: type[Message], *, most: int = 64) -> Callable[[BatchHandler], BatchHandler]:
+        """Register a handler that takes a list of messages, handled and committed together (see above)."""
+        def register(handler: BatchHandler) -> BatchHandler:
+            self.by_type[(model.TYPE, model.VERSION)] = Subscription(model, handler, batch=most)
             return handler
 
         return register
@@ -92,6 +111,34 @@ async def claim_inbox(session: AsyncSession, tables: MessagingTables, consumer: 
     return result.first() is not None
 
 
+async def claim_inbox_many(session: AsyncSession, tables: MessagingTables, consumer: str,
+                           envelopes: list[Envelope]) -> set[uuid.UUID]:
+    """The ids of those messages this consumer sees for the first time, in one statement."""
+    result = await session.execute(
+        insert(tables.inbox)
+        .values([{"consumer": consumer, "message_id": e.id, "message_type": e.type} for e in envelopes])
+        .on_conflict_do_nothing()
+        .returning(tables.inbox.c.message_id)
+    )
+    return set(result.scalars())
+
+
+@dataclass
+class _Delivery:
+    message: AbstractIncomingMessage
+    envelope: Envelope
+    parsed: Any
+    done: asyncio.Future
+
+
+class _Batches:
+    """One tenant's messages of one batched type: waiting ones and whether a batch is being handled."""
+
+    def __init__(self) -> None:
+        self.waiting: list[_Delivery] = []
+        self.draining = False
+
+
 class Consumer:
     def __init__(self, subscriptions: Subscriptions, connection: AbstractRobustConnection, topology: Topology,
                  tables: MessagingTables, unit_of_work: Callable[[uuid.UUID | None], UnitOfWork],
@@ -105,6 +152,7 @@ class Consumer:
         self.prefetch = prefetch
         self._in_flight: set[asyncio.Task] = set()
         self._channel: AbstractChannel | None = None
+        self._batches: dict[tuple[str, int, uuid.UUID | None], _Batches] = {}
 
     async def declare(self, channel: AbstractChannel):
         return await self.topology.declare_service(channel, self.service, self.subscriptions.events,
@@ -147,6 +195,9 @@ class Consumer:
         if subscription is None:
             await self._park(message, f"no handler for {envelope.type} v{envelope.version}", envelope.type)
             return
+        if subscription.batch:
+            await self._join_batch(message, envelope, subscription)
+            return
         with tracer.start_as_current_span(
             f"{envelope.type} process", context=context_from(message.headers), kind=SpanKind.CONSUMER,
             attributes={"messaging.system": "rabbitmq", "messaging.consumer.group.name": self.service,
@@ -173,6 +224,92 @@ class Consumer:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, repr(exc)))
                 await self._retry(message, exc, envelope.type)
+
+    async def _join_batch(self, message: AbstractIncomingMessage, envelope: Envelope,
+                          subscription: Subscription) -> None:
+        try:
+            parsed = subscription.model.model_validate(envelope.data)
+        except ValidationError as exc:
+            await self._park(message, repr(exc), envelope.type)
+            return
+        key = (envelope.type, envelope.version, envelope.tenant_id)
+        batches = self._batches.setdefault(key, _Batches())
+        delivery = _Delivery(message, envelope, parsed, asyncio.get_running_loop().create_future())
+        batches.waiting.append(delivery)
+        if not batches.draining:  # nobody is handling this key: this task does, until nothing waits
+            batches.draining = True
+            taken: list[_Delivery] = []
+            try:
+                while batches.waiting:
+                    taken, batches.waiting = batches.waiting[:subscription.batch], batches.waiting[subscription.batch:]
+                    await self._handle_batch(taken, subscription)
+            finally:
+                batches.draining = False
+                if self._batches.get(key) is batches:
+                    del self._batches[key]
+                for left in taken + batches.waiting:  # only if this task was cancelled (shutdown): they stay
+                    if not left.done.done():        # unacked and the broker delivers them again
+                        left.done.cancel()
+        await delivery.done
+
+    async def _handle_batch(self, deliveries: list[_Delivery], subscription: Subscription) -> None:
+        try:
+            handled = await self._commit_batch(deliveries, subscription)
+        except Exception as exc:
+            if len(deliveries) > 1:  # halves, until only the message at fault fails and is retried or parked
+                log.warning("a batch of %d %s failed (%r); handling it in halves", len(deliveries),
+                            deliveries[0].envelope.type, exc)
+                half = len(deliveries) // 2
+                await self._handle_batch(deliveries[:half], subscription)
+                await self._handle_batch(deliveries[half:], subscription)
+                return
+            delivery = deliveries[0]
+            if isinstance(exc, PermanentError | ValidationError):
+                await self._park(delivery.message, repr(exc), delivery.envelope.type)
+            else:
+                await self._retry(delivery.message, exc, delivery.envelope.type)
+            delivery.done.set_result(None)
+            return
+        if handled:
+            fault_point("consumer.after_commit_before_ack")
+        for d in deliveries:
+            try:
+                await d.message.ack()
+                CONSUMED.labels(self.service, d.envelope.type,
+                                "handled" if d.envelope.id in handled else "duplicate").inc()
+            except Exception:  # the channel went away: the broker delivers it again, the inbox makes that a no-op
+                log.exception("could not ack %s %s after its commit", d.envelope.type, d.envelope.id)
+            d.done.set_result(None)
+
+    async def _commit_batch(self, deliveries: list[_Delivery], subscription: Subscription) -> set[uuid.UUID]:
+        """Handle the batch in one transaction; the ids of the messages it handled (the others were duplicates)."""
+        first = deliveries[0].envelope
+        # One message: its span continues the message's trace. Several: one span linked to each message's.
+        parent = context_from(deliveries[0].message.headers) if len(deliveries) == 1 else None
+        links = [] if parent is not None else [
+            Link(get_current_span(context_from(d.message.headers)).get_span_context()) for d in deliveries]
+        with tracer.start_as_current_span(
+            f"{first.type} process", context=parent, kind=SpanKind.CONSUMER, links=links,
+            attributes={"messaging.system": "rabbitmq", "messaging.consumer.group.name": self.service,
+                        "messaging.batch.message_count": len(deliveries)},
+        ) as span:
+            try:
+                async with self.unit_of_work(first.tenant_id) as uow:
+                    claimed = await claim_inbox_many(uow.session, self.tables, self.service,
+                                                     [d.envelope for d in deliveries])
+                    fresh, handled = [], set()
+                    for d in deliveries:  # the same message twice in one batch is handled once
+                        if d.envelope.id in claimed and d.envelope.id not in handled:
+                            fresh.append((d.envelope, d.parsed))
+                            handled.add(d.envelope.id)
+                    if fresh:
+                        await subscription.handler(uow, fresh)
+                    await uow.commit()
+                return handled
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, repr(exc)))
+                raise
 
     def _copy(self, message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika.Message:
         return aio_pika.Message(

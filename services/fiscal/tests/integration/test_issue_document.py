@@ -6,14 +6,17 @@ from datetime import UTC, datetime
 from taquilla_contracts import Envelope
 from taquilla_contracts.common import Buyer
 from taquilla_contracts.orders import FiscalLine, IssueFiscalDocument
+from sqlalchemy import text
 from taquilla_devtools.testing import eventually, service_harness, staff
+from taquilla_messaging.consumer import ERROR_HEADER
 
 
-def issue_command(tenant_id: uuid.UUID, order_id: uuid.UUID | None = None) -> Envelope:
+def issue_command(tenant_id: uuid.UUID, order_id: uuid.UUID | None = None, *, code: str = "TQ-TEST",
+                  point_of_sale: str = "online", total_minor: int = 5997) -> Envelope:
     command = IssueFiscalDocument(
-        order_id=order_id or uuid.uuid4(), order_code="TQ-TEST", buyer=Buyer(email="ana@example.test", name="Ana"),
-        lines=[FiscalLine(description="General", quantity=3, unit_price_minor=1999)], total_minor=5997,
-        currency="USD", paid_at=datetime.now(UTC), payment_method="test",
+        order_id=order_id or uuid.uuid4(), order_code=code, buyer=Buyer(email="ana@example.test", name="Ana"),
+        lines=[FiscalLine(description="General", quantity=3, unit_price_minor=1999)], total_minor=total_minor,
+        currency="USD", paid_at=datetime.now(UTC), payment_method="test", point_of_sale=point_of_sale,
     )
     return Envelope.wrap(command, source="orders", tenant_id=tenant_id, correlation_id=str(command.order_id))
 
@@ -54,6 +57,38 @@ async def test_the_same_order_never_gets_two_numbers_even_under_another_message_
         docs = await documents(h, tenant)
         assert [d["number"] for d in docs] == [1, 2]
         assert sum(d["order_id"] == str(order_id) for d in docs) == 1
+
+
+async def test_a_backlog_is_issued_in_shared_transactions_in_the_order_paid_and_a_bad_command_alone_is_parked():
+    async with service_harness("fiscal", worker=False) as h:  # the commands queue before a worker is up
+        tenant = uuid.uuid4()
+        backlog = [issue_command(tenant, code=f"TQ-{i:03d}", point_of_sale=("online", "door")[i % 3 == 0])
+                   for i in range(60)]
+        twice = issue_command(tenant, backlog[10].data["order_id"], code="TQ-010-again")  # same order, new message
+        unpaid = issue_command(tenant, code="TQ-UNPAID", total_minor=1)  # lines do not add up: never invoiced
+        for envelope in backlog[:30] + [twice, unpaid] + backlog[30:]:
+            await h.publish(envelope)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(h.definition.run_worker(h.container, stop))
+        try:
+            docs = await eventually(lambda: _count(h, tenant, 60), timeout=60)
+            dead = await h.channel.get_queue(h.topology.dead_queue("fiscal"), ensure=False)
+            parked = await eventually(lambda: dead.get(no_ack=True, fail=False), timeout=30)
+        finally:
+            stop.set()
+            await worker
+        assert parked.message_id == str(unpaid.id) and "do not add up" in parked.headers[ERROR_HEADER]
+        for point_of_sale in ("online", "door"):
+            sold_here = [e.data["order_code"] for e in backlog if e.data["point_of_sale"] == point_of_sale]
+            series = sorted((d for d in docs if d["point_of_sale"] == point_of_sale), key=lambda d: d["number"])
+            assert [d["number"] for d in series] == list(range(1, len(sold_here) + 1))  # no gap, nothing skipped
+            assert [d["order_code"] for d in series] == sold_here  # numbered in the order the payments came
+        async with h.db() as uow:
+            transactions = (await uow.session.execute(text(
+                "SELECT count(DISTINCT xmin::text) FROM fiscal_documents WHERE tenant_id = :t"), {"t": tenant})).scalar()
+        assert transactions < 60 / 2  # a queue of invoices shares commits rather than taking one each
+        chain = await h.client.get("/api/v1/fiscal/audit/verify", headers=staff(tenant))
+        assert chain.json()["valid"] is True and chain.json()["entries_checked"] == 60
 
 
 async def test_tax_is_rounded_up_per_line_and_totals_add_up():

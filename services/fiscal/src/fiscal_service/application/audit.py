@@ -20,28 +20,37 @@ DAY_CLOSED = "day.closed"
 
 async def append_audit(session, tenant_id: uuid.UUID, kind: str, subject_id: uuid.UUID | None, payload: dict,
                        *, along_with: Executable | None = None) -> int:
-    """Add one entry in the caller's transaction; the head row lock keeps the chain linear. `along_with`
-    (the insert of the document the entry records) goes in the same round trip as the entry, so the
-    head stays locked for as few round trips as possible."""
-    payload = _plain(payload)  # before the lock: nothing below it but the chain itself
+    """Add one entry in the caller's transaction (see `append_audit_many`); returns its sequence."""
+    return (await append_audit_many(session, tenant_id, [(kind, subject_id, payload)], along_with=along_with))[0]
+
+
+async def append_audit_many(session, tenant_id: uuid.UUID, entries: list[tuple[str, uuid.UUID | None, dict]],
+                            *, along_with: Executable | None = None) -> list[int]:
+    """Add entries (kind, subject, payload), in order, in the caller's transaction; the head row lock keeps
+    the chain linear. `along_with` (the insert of the documents the entries record) goes in the same round
+    trip as the entries, so the head stays locked for as few round trips as possible."""
+    payloads = [_plain(payload) for _, _, payload in entries]  # before the lock: nothing below it but the chain
     locate = select(audit_chain_heads).where(audit_chain_heads.c.tenant_id == tenant_id).with_for_update()
     head = (await session.execute(locate)).first()
     if head is None:  # the tenant's first entry
         await session.execute(insert(audit_chain_heads).values(tenant_id=tenant_id, last_sequence=0,
                                                                last_hash=GENESIS).on_conflict_do_nothing())
         head = (await session.execute(locate)).one()
-    sequence = head.last_sequence + 1
+    sequence, previous = head.last_sequence, head.last_hash
     recorded_at = datetime.now(UTC)
-    hashed = entry_hash(head.last_hash, sequence, kind, str(subject_id) if subject_id else None, payload, recorded_at)
-    entry = audit_entries.insert().values(
-        id=uuid7(), tenant_id=tenant_id, sequence=sequence, kind=kind, subject_id=subject_id, payload=payload,
-        recorded_at=recorded_at, previous_hash=head.last_hash, hash=hashed)
+    rows = []
+    for (kind, subject_id, _), payload in zip(entries, payloads, strict=True):
+        sequence += 1
+        hashed = entry_hash(previous, sequence, kind, str(subject_id) if subject_id else None, payload, recorded_at)
+        rows.append(dict(id=uuid7(), tenant_id=tenant_id, sequence=sequence, kind=kind, subject_id=subject_id,
+                         payload=payload, recorded_at=recorded_at, previous_hash=previous, hash=hashed))
+        previous = hashed
     move = audit_chain_heads.update().where(audit_chain_heads.c.tenant_id == tenant_id) \
-        .values(last_sequence=sequence, last_hash=hashed).add_cte(entry.cte("entry"))
+        .values(last_sequence=sequence, last_hash=previous).add_cte(audit_entries.insert().values(rows).cte("entry"))
     if along_with is not None:
         move = move.add_cte(along_with.cte("alongside"))
     await session.execute(move)  # data-modifying CTEs run whether or not the statement reads them
-    return sequence
+    return [row["sequence"] for row in rows]
 
 
 def _plain(payload: dict) -> dict:

@@ -13,7 +13,7 @@ from taquilla_contracts.catalog import EventPublished
 from taquilla_contracts.envelope import uuid7
 from taquilla_contracts.fiscal import DocumentIssued
 from taquilla_contracts.orders import IssueFiscalDocument, OrderPlaced
-from taquilla_messaging import PermanentError, publish
+from taquilla_messaging import PermanentError, publish_many
 
 from ..adapters.tables import bus, fiscal_documents, fiscal_events, fiscal_orders, fiscal_series
 from ..config import Settings
@@ -27,11 +27,11 @@ from ..domain.documents import (
     line_as_json,
     tax_line_with,
 )
-from .audit import CREDIT_NOTE_ISSUED, DOCUMENT_ISSUED, append_audit, document_digest
+from .audit import CREDIT_NOTE_ISSUED, DOCUMENT_ISSUED, append_audit_many, document_digest
 from .fiscal_days import day_for_issuing
 from .numbering import take_numbers
 from .organizers import organizer_snapshot
-from .taxes import applicable_rates
+from .taxes import live_tax_rules, rates_from
 
 ONLINE_CASHIER = "system"
 
@@ -44,42 +44,77 @@ class Numbered:
     padding: int
 
 
-async def insert_document(session, settings: Settings, *, tenant_id: uuid.UUID, document_type: str,
-                          point_of_sale: str, cashier: str, numbered: Numbered | None, buyer: dict,
-                          lines: list[TaxedLine], currency: str, payment_method: str, issued_at: datetime,
-                          order_id: uuid.UUID | None, order_code: str, event: dict | None,
-                          references_document_id: uuid.UUID | None = None, reason: str | None = None,
-                          offline_sale_id: uuid.UUID | None = None, refund_id: uuid.UUID | None = None) -> dict:
-    # Everything that needs no number first: from the number on, the series' counter row (and then the
-    # audit chain's head) stay locked until commit, so the fewer round trips after it, the more documents
-    # per second a series issues.
+@dataclass(frozen=True)
+class Draft:
+    """A document as issued, but for its number (`numbered` when the caller already holds one)."""
+    document_type: str
+    point_of_sale: str
+    cashier: str
+    buyer: dict
+    lines: list[TaxedLine]
+    currency: str
+    payment_method: str
+    issued_at: datetime
+    order_id: uuid.UUID | None
+    order_code: str
+    event: dict | None
+    numbered: Numbered | None = None
+    references_document_id: uuid.UUID | None = None
+    reason: str | None = None
+    offline_sale_id: uuid.UUID | None = None
+    refund_id: uuid.UUID | None = None
+
+
+async def insert_document(session, settings: Settings, *, tenant_id: uuid.UUID, **draft) -> dict:
+    """Issue one document (the fields of `Draft`) in the caller's transaction; its stored values."""
+    return (await insert_documents(session, settings, tenant_id, [Draft(**draft)]))[0]
+
+
+async def insert_documents(session, settings: Settings, tenant_id: uuid.UUID, drafts: list[Draft]) -> list[dict]:
+    """Issue documents of one organizer in the caller's transaction, numbered in the order given within
+    each series; their stored values, in that order."""
+    # Everything that needs no number first: from the numbers on, the series' counter rows (and then the
+    # audit chain's head) stay locked until commit, so the fewer round trips after them, the more documents
+    # per second a series issues. Rows are locked in one order (days, then counters, each sorted, then the
+    # head) so that two transactions issuing into the same series or days never wait for each other in a ring.
     organizer = await organizer_snapshot(session, tenant_id)
-    day = await day_for_issuing(session, settings, tenant_id, point_of_sale, cashier,
-                                time_zone=organizer.get("time_zone"))
-    totals = document_totals(lines)
-    main_rate = next((t.rate for line in lines for t in line.taxes if t.inclusion == INCLUDED), 0)
-    if numbered is None:
-        row = await take_numbers(session, settings, tenant_id, document_type, point_of_sale)
-        numbered = Numbered(row.id, row.first, row.prefix, row.padding)
-    values = dict(
-        id=uuid7(), tenant_id=tenant_id, series_id=numbered.series_id, document_type=document_type,
-        number=numbered.number, formatted_number=format_number(numbered.prefix, numbered.number, numbered.padding),
-        order_id=order_id, order_code=order_code, buyer=buyer, lines=[line_as_json(line) for line in lines],
-        currency=currency, subtotal_minor=totals.subtotal_minor, tax_minor=totals.tax_minor,
-        total_minor=totals.total_minor, tax_rate=main_rate, payment_method=payment_method,
-        issued_at=issued_at.astimezone(UTC), point_of_sale=point_of_sale, cashier=cashier, fiscal_day_id=day.id,
-        taxes=list(totals.taxes), organizer=organizer, event=event,
-        references_document_id=references_document_id, reason=reason, offline_sale_id=offline_sale_id,
-        refund_id=refund_id,
-    )
-    values["digest"] = document_digest(values)
-    await append_audit(session, tenant_id, CREDIT_NOTE_ISSUED if document_type == CREDIT_NOTE else DOCUMENT_ISSUED,
-                       values["id"], {"document_type": document_type, "series_id": numbered.series_id,
-                                      "number": numbered.number, "formatted_number": values["formatted_number"],
-                                      "total_minor": totals.total_minor, "currency": currency,
-                                      "digest": values["digest"]},
-                       along_with=fiscal_documents.insert().values(**values))
-    return values
+    days = {}
+    for point_of_sale, cashier in sorted({(d.point_of_sale, d.cashier) for d in drafts}):
+        days[point_of_sale, cashier] = await day_for_issuing(session, settings, tenant_id, point_of_sale, cashier,
+                                                             time_zone=organizer.get("time_zone"))
+    wanted: dict[tuple[str, str], int] = {}
+    for d in drafts:
+        if d.numbered is None:
+            wanted[d.document_type, d.point_of_sale] = wanted.get((d.document_type, d.point_of_sale), 0) + 1
+    numbers: dict[tuple[str, str], list[Numbered]] = {}
+    for (document_type, point_of_sale), count in sorted(wanted.items()):
+        row = await take_numbers(session, settings, tenant_id, document_type, point_of_sale, count=count)
+        numbers[document_type, point_of_sale] = [Numbered(row.id, row.first + i, row.prefix, row.padding)
+                                                 for i in reversed(range(count))]  # popped from the end: first first
+    documents, entries = [], []
+    for d in drafts:
+        numbered = d.numbered or numbers[d.document_type, d.point_of_sale].pop()
+        totals = document_totals(d.lines)
+        values = dict(
+            id=uuid7(), tenant_id=tenant_id, series_id=numbered.series_id, document_type=d.document_type,
+            number=numbered.number, formatted_number=format_number(numbered.prefix, numbered.number, numbered.padding),
+            order_id=d.order_id, order_code=d.order_code, buyer=d.buyer, lines=[line_as_json(line) for line in d.lines],
+            currency=d.currency, subtotal_minor=totals.subtotal_minor, tax_minor=totals.tax_minor,
+            total_minor=totals.total_minor,
+            tax_rate=next((t.rate for line in d.lines for t in line.taxes if t.inclusion == INCLUDED), 0),
+            payment_method=d.payment_method, issued_at=d.issued_at.astimezone(UTC), point_of_sale=d.point_of_sale,
+            cashier=d.cashier, fiscal_day_id=days[d.point_of_sale, d.cashier].id, taxes=list(totals.taxes),
+            organizer=organizer, event=d.event, references_document_id=d.references_document_id, reason=d.reason,
+            offline_sale_id=d.offline_sale_id, refund_id=d.refund_id,
+        )
+        values["digest"] = document_digest(values)
+        documents.append(values)
+        entries.append((CREDIT_NOTE_ISSUED if d.document_type == CREDIT_NOTE else DOCUMENT_ISSUED, values["id"],
+                        {"document_type": d.document_type, "series_id": numbered.series_id,
+                         "number": numbered.number, "formatted_number": values["formatted_number"],
+                         "total_minor": totals.total_minor, "currency": d.currency, "digest": values["digest"]}))
+    await append_audit_many(session, tenant_id, entries, along_with=fiscal_documents.insert().values(documents))
+    return documents
 
 
 def issued_event(values: dict, point_of_sale: str) -> DocumentIssued:
@@ -105,53 +140,71 @@ async def record_event(uow, published: EventPublished) -> None:
                               .on_conflict_do_update(index_elements=[fiscal_events.c.event_id], set_=values))
 
 
-async def _order_context(session, order_id: uuid.UUID) -> tuple[dict | None, list[dict]]:
-    order = (await session.execute(
-        select(fiscal_orders.c.event_id, fiscal_orders.c.session_id, fiscal_orders.c.lines, fiscal_events.c.title,
-               fiscal_events.c.venue_name, fiscal_events.c.sessions)
+async def _order_contexts(session, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[dict, list[dict]]]:
+    """What fiscal heard of each order (OrderPlaced, EventPublished): the event's details and its lines."""
+    rows = (await session.execute(
+        select(fiscal_orders.c.order_id, fiscal_orders.c.event_id, fiscal_orders.c.session_id, fiscal_orders.c.lines,
+               fiscal_events.c.title, fiscal_events.c.venue_name, fiscal_events.c.sessions)
         .select_from(fiscal_orders.outerjoin(fiscal_events, fiscal_events.c.event_id == fiscal_orders.c.event_id))
-        .where(fiscal_orders.c.order_id == order_id))).first()
-    if order is None:
-        return None, []
-    starts_at = next((s["starts_at"] for s in order.sessions or () if s["session_id"] == str(order.session_id)), None)
-    context = {"event_id": str(order.event_id), "event_title": order.title, "venue_name": order.venue_name,
-               "session_id": str(order.session_id), "session_starts_at": starts_at}
-    return context, order.lines
+        .where(fiscal_orders.c.order_id.in_(order_ids)))).all()
+    contexts = {}
+    for order in rows:
+        starts_at = next((s["starts_at"] for s in order.sessions or () if s["session_id"] == str(order.session_id)),
+                         None)
+        contexts[order.order_id] = ({"event_id": str(order.event_id), "event_title": order.title,
+                                     "venue_name": order.venue_name, "session_id": str(order.session_id),
+                                     "session_starts_at": starts_at}, order.lines)
+    return contexts
 
 
-async def issue_fiscal_document(uow, envelope: Envelope, command: IssueFiscalDocument, settings: Settings) -> None:
+async def issue_fiscal_documents(uow, commands: list[tuple[Envelope, IssueFiscalDocument]],
+                                 settings: Settings) -> None:
+    """One invoice per paid order, for a batch of one organizer's commands, in the consumer's transaction:
+    their numbers follow each other in the order the commands came (see `Subscriptions.on_batch`)."""
     session = uow.session
-    tenant_id = envelope.tenant_id
+    tenant_id = commands[0][0].tenant_id
     if tenant_id is None:
         raise PermanentError("a fiscal document needs the organizer (tenant_id)")
-    if sum(line.quantity * line.unit_price_minor for line in command.lines) != command.total_minor:
-        raise PermanentError("the order's lines do not add up to what was paid: not fully paid, not invoiced")
-    existing = (await session.execute(
-        select(fiscal_documents.c.id).where(fiscal_documents.c.tenant_id == tenant_id,
-                                            fiscal_documents.c.order_id == command.order_id,
-                                            fiscal_documents.c.document_type == INVOICE)
-    )).first()
-    if existing is not None:
-        return  # already issued under another message id: one invoice per order, never two numbers
-    event, order_lines = await _order_context(session, command.order_id)
-    event_id = uuid.UUID(event["event_id"]) if event else None
-    rates = await applicable_rates(session, settings, tenant_id, event_id, command.payment_method, command.paid_at)
-    lines = []
-    for index, line in enumerate(command.lines):
-        details = {}
-        if event:
-            details = {k: event[k] for k in ("event_id", "event_title", "session_id", "session_starts_at")}
-            if index < len(order_lines):
-                details |= {"zone_id": order_lines[index]["zone_id"], "zone_name": order_lines[index]["zone_name"],
-                            "seats": order_lines[index].get("seat_labels", [])}
-        lines.append(tax_line_with(line.description, line.quantity, line.unit_price_minor, rates, details))
-    values = await insert_document(
-        session, settings, tenant_id=tenant_id, document_type=INVOICE, point_of_sale=command.point_of_sale,
-        cashier=ONLINE_CASHIER, numbered=None, buyer=command.buyer.model_dump(mode="json"), lines=lines,
-        currency=command.currency, payment_method=command.payment_method, issued_at=command.paid_at,
-        order_id=command.order_id, order_code=command.order_code, event=event)
-    await publish(session, bus, Envelope.wrap(issued_event(values, command.point_of_sale), source="fiscal",
-                                              tenant_id=tenant_id, cause=envelope))
+    for _, command in commands:
+        if sum(line.quantity * line.unit_price_minor for line in command.lines) != command.total_minor:
+            raise PermanentError(f"order {command.order_code}'s lines do not add up to what was paid: "
+                                 "not fully paid, not invoiced")
+    order_ids = [command.order_id for _, command in commands]
+    invoiced = set((await session.execute(
+        select(fiscal_documents.c.order_id).where(fiscal_documents.c.tenant_id == tenant_id,
+                                                  fiscal_documents.c.order_id.in_(order_ids),
+                                                  fiscal_documents.c.document_type == INVOICE))).scalars())
+    contexts = await _order_contexts(session, order_ids)
+    rules = await live_tax_rules(session, tenant_id)
+    drafts, causes = [], []
+    for envelope, command in commands:
+        if command.order_id in invoiced:
+            continue  # already issued under another message id: one invoice per order, never two numbers
+        invoiced.add(command.order_id)
+        event, order_lines = contexts.get(command.order_id, (None, []))
+        rates = rates_from(rules, settings, uuid.UUID(event["event_id"]) if event else None,
+                           command.payment_method, command.paid_at)
+        lines = []
+        for index, line in enumerate(command.lines):
+            details = {}
+            if event:
+                details = {k: event[k] for k in ("event_id", "event_title", "session_id", "session_starts_at")}
+                if index < len(order_lines):
+                    details |= {"zone_id": order_lines[index]["zone_id"], "zone_name": order_lines[index]["zone_name"],
+                                "seats": order_lines[index].get("seat_labels", [])}
+            lines.append(tax_line_with(line.description, line.quantity, line.unit_price_minor, rates, details))
+        drafts.append(Draft(
+            document_type=INVOICE, point_of_sale=command.point_of_sale, cashier=ONLINE_CASHIER,
+            buyer=command.buyer.model_dump(mode="json"), lines=lines, currency=command.currency,
+            payment_method=command.payment_method, issued_at=command.paid_at, order_id=command.order_id,
+            order_code=command.order_code, event=event))
+        causes.append(envelope)
+    if not drafts:
+        return
+    issued = await insert_documents(session, settings, tenant_id, drafts)
+    await publish_many(session, bus, [
+        Envelope.wrap(issued_event(values, values["point_of_sale"]), source="fiscal", tenant_id=tenant_id, cause=cause)
+        for values, cause in zip(issued, causes, strict=True)])
 
 
 async def series_by_id(session, series_id: uuid.UUID):

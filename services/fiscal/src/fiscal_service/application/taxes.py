@@ -27,8 +27,18 @@ def rule_view(row) -> dict:
 async def applicable_rates(session, settings: Settings, tenant_id: uuid.UUID, event_id: uuid.UUID | None,
                            payment_method: str | None, at: datetime) -> list[TaxRate]:
     """Event rules override the organizer's rule of the same code; no rule at all: the default VAT."""
-    live = (await session.execute(select(tax_rules).where(  # one read: a tenant has a handful of rules
+    return rates_from(await live_tax_rules(session, tenant_id), settings, event_id, payment_method, at)
+
+
+async def live_tax_rules(session, tenant_id: uuid.UUID) -> list:
+    """The organizer's rules not retired (one read: a tenant has a handful of rules)."""
+    return (await session.execute(select(tax_rules).where(
         tax_rules.c.tenant_id == tenant_id, tax_rules.c.retired_at.is_(None)).order_by(tax_rules.c.code))).all()
+
+
+def rates_from(live: list, settings: Settings, event_id: uuid.UUID | None, payment_method: str | None,
+               at: datetime) -> list[TaxRate]:
+    """`applicable_rates` on rules already read."""
     if not live:
         return [TaxRate(settings.default_tax_code, settings.default_tax_name, settings.default_vat_rate)]
     rows = [row for row in live if (row.event_id is None or row.event_id == event_id)

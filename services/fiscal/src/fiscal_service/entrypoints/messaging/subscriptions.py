@@ -5,16 +5,16 @@ from taquilla_contracts.orders import IssueCreditNote, IssueFiscalDocument, Orde
 from taquilla_messaging import Subscriptions
 
 from ...application.credit_notes import credit_refund
-from ...application.issue_document import issue_fiscal_document, record_event, record_order
+from ...application.issue_document import issue_fiscal_documents, record_event, record_order
 from ...application.organizers import record_organizer
 
 
 def subscriptions(settings) -> Subscriptions:
     subs = Subscriptions("fiscal")
 
-    @subs.on(IssueFiscalDocument)
-    async def _issue(uow, envelope, command):
-        await issue_fiscal_document(uow, envelope, command, settings)
+    @subs.on_batch(IssueFiscalDocument)  # invoices of one organizer share a transaction when they queue
+    async def _issue(uow, commands):
+        await issue_fiscal_documents(uow, commands, settings)
 
     @subs.on(IssueCreditNote)
     async def _credit(uow, envelope, command):
