@@ -100,17 +100,6 @@ class Subscriptions:
         return sorted({m.model.TYPE for m in self.by_type.values() if m.model.KIND == "command"})
 
 
-async def claim_inbox(session: AsyncSession, tables: MessagingTables, consumer: str, envelope: Envelope) -> bool:
-    """True the first time this consumer sees the message; a duplicate claims nothing."""
-    result = await session.execute(
-        insert(tables.inbox)
-        .values(consumer=consumer, message_id=envelope.id, message_type=envelope.type)
-        .on_conflict_do_nothing()
-        .returning(tables.inbox.c.message_id)
-    )
-    return result.first() is not None
-
-
 async def claim_inbox_many(session: AsyncSession, tables: MessagingTables, consumer: str,
                            envelopes: list[Envelope]) -> set[uuid.UUID]:
     """The ids of those messages this consumer sees for the first time, in one statement."""
@@ -123,20 +112,17 @@ async def claim_inbox_many(session: AsyncSession, tables: MessagingTables, consu
     return set(result.scalars())
 
 
+async def claim_inbox(session: AsyncSession, tables: MessagingTables, consumer: str, envelope: Envelope) -> bool:
+    """True the first time this consumer sees the message; a duplicate claims nothing."""
+    return envelope.id in await claim_inbox_many(session, tables, consumer, [envelope])
+
+
 @dataclass
 class _Delivery:
     message: AbstractIncomingMessage
     envelope: Envelope
     parsed: Any
     done: asyncio.Future
-
-
-class _Batches:
-    """One tenant's messages of one batched type: waiting ones and whether a batch is being handled."""
-
-    def __init__(self) -> None:
-        self.waiting: list[_Delivery] = []
-        self.draining = False
 
 
 class Consumer:
@@ -152,7 +138,8 @@ class Consumer:
         self.prefetch = prefetch
         self._in_flight: set[asyncio.Task] = set()
         self._channel: AbstractChannel | None = None
-        self._batches: dict[tuple[str, int, uuid.UUID | None], _Batches] = {}
+        # per (type, version, tenant) being handled in batches: the deliveries waiting for the next batch
+        self._waiting: dict[tuple[str, int, uuid.UUID | None], list[_Delivery]] = {}
 
     async def declare(self, channel: AbstractChannel):
         return await self.topology.declare_service(channel, self.service, self.subscriptions.events,
@@ -217,13 +204,10 @@ class Consumer:
                     fault_point("consumer.after_commit_before_ack")
                 await message.ack()
                 CONSUMED.labels(self.service, envelope.type, outcome).inc()
-            except (PermanentError, ValidationError) as exc:
-                span.set_status(Status(StatusCode.ERROR, repr(exc)))
-                await self._park(message, repr(exc), envelope.type)
             except Exception as exc:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, repr(exc)))
-                await self._retry(message, exc, envelope.type)
+                await self._park_or_retry(message, exc, envelope.type)
 
     async def _join_batch(self, message: AbstractIncomingMessage, envelope: Envelope,
                           subscription: Subscription) -> None:
@@ -233,24 +217,24 @@ class Consumer:
             await self._park(message, repr(exc), envelope.type)
             return
         key = (envelope.type, envelope.version, envelope.tenant_id)
-        batches = self._batches.setdefault(key, _Batches())
         delivery = _Delivery(message, envelope, parsed, asyncio.get_running_loop().create_future())
-        batches.waiting.append(delivery)
-        if not batches.draining:  # nobody is handling this key: this task does, until nothing waits
-            batches.draining = True
-            taken: list[_Delivery] = []
-            try:
-                while batches.waiting:
-                    taken, batches.waiting = batches.waiting[:subscription.batch], batches.waiting[subscription.batch:]
-                    await self._handle_batch(taken, subscription)
-            finally:
-                batches.draining = False
-                if self._batches.get(key) is batches:
-                    del self._batches[key]
-                for left in taken + batches.waiting:  # only if this task was cancelled (shutdown): they stay
-                    if not left.done.done():        # unacked and the broker delivers them again
-                        left.done.cancel()
-        await delivery.done
+        waiting = self._waiting.get(key)
+        if waiting is not None:  # another task is handling this key's batches: this one joins the next
+            waiting.append(delivery)
+            await delivery.done
+            return
+        waiting = self._waiting[key] = [delivery]  # this task handles them, until nothing waits
+        taken: list[_Delivery] = []
+        try:
+            while waiting:
+                taken = waiting[:subscription.batch]
+                del waiting[:subscription.batch]
+                await self._handle_batch(taken, subscription)
+        finally:
+            del self._waiting[key]
+            for left in taken + waiting:  # only if this task was cancelled (shutdown): they stay unacked
+                if not left.done.done():  # and the broker delivers them again
+                    left.done.cancel()
 
     async def _handle_batch(self, deliveries: list[_Delivery], subscription: Subscription) -> None:
         try:
@@ -264,10 +248,7 @@ class Consumer:
                 await self._handle_batch(deliveries[half:], subscription)
                 return
             delivery = deliveries[0]
-            if isinstance(exc, PermanentError | ValidationError):
-                await self._park(delivery.message, repr(exc), delivery.envelope.type)
-            else:
-                await self._retry(delivery.message, exc, delivery.envelope.type)
+            await self._park_or_retry(delivery.message, exc, delivery.envelope.type)
             delivery.done.set_result(None)
             return
         if handled:
@@ -310,6 +291,12 @@ class Consumer:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, repr(exc)))
                 raise
+
+    async def _park_or_retry(self, message: AbstractIncomingMessage, exc: Exception, type_: str) -> None:
+        if isinstance(exc, PermanentError | ValidationError):  # it can never succeed
+            await self._park(message, repr(exc), type_)
+        else:
+            await self._retry(message, exc, type_)
 
     def _copy(self, message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika.Message:
         return aio_pika.Message(
