@@ -33,7 +33,8 @@ def check_bucket_minutes(minutes: int) -> int:
 async def checkin_window(session, event_id: uuid.UUID, session_id: uuid.UUID | None, principal_time_zone: str | None,
                          first_day: date | None, last_day: date | None, tz: str | None,
                          granularity: str) -> ReportWindow:
-    """The window asked for; without `from` and `to`, the local day(s) the session (or the event's sessions) start."""
+    """The window asked for; without `from` and `to`, from the local day the session (or the event's first
+    session) starts to the day after the last one starts: a night session's doors are still open after midnight."""
     zone_name = check_time_zone(tz) if tz else (principal_time_zone or "UTC")
     if first_day is None and last_day is None:
         which = [tickets.c.event_id == event_id] + ([tickets.c.session_id == session_id] if session_id else [])
@@ -41,7 +42,7 @@ async def checkin_window(session, event_id: uuid.UUID, session_id: uuid.UUID | N
                                              func.max(tickets.c.session_starts_at)).where(*which))).one()
         if span[0] is not None:
             first_day = span[0].astimezone(ZoneInfo(zone_name)).date()
-            last_day = span[1].astimezone(ZoneInfo(zone_name)).date()
+            last_day = span[1].astimezone(ZoneInfo(zone_name)).date() + timedelta(days=1)
     window = report_window(principal_time_zone, first_day, last_day, tz, granularity)
     if (window.last_day - window.first_day).days >= MAX_WINDOW_DAYS:
         raise Problem(422, "invalid-window", "The window is too long",

@@ -43,7 +43,7 @@ async def checkins(request: Request, event_id: uuid.UUID, session_id: uuid.UUID 
                    principal: Principal = Depends(current_principal)):
     """Admitted, re-entries, exits, refusals and offline duplicates per door and bucket of local time;
     totals per door and period; valid tickets, admitted and no-shows per session. Without `from` and
-    `to`, the local day the session starts."""
+    `to`, the local day the session starts and the next (doors of a night session stay open past midnight)."""
     tenant_id = door_staff_of_event(principal, event_id)
     check_bucket_minutes(bucket_minutes)
     async with request.app.state.db.unit_of_work(tenant_id) as uow:
