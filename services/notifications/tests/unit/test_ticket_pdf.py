@@ -3,10 +3,9 @@ that is exactly the code of that ticket's payload."""
 import io
 
 import pytest
-import segno
 from notifications_service.adapters.ticket_pdf import tickets_pdf
 from pypdf import PdfReader
-from taquilla_devtools.pdf_checks import qr_modules, qr_modules_drawn
+from taquilla_devtools.pdf_checks import qr_modules_drawn, scanned
 
 CONTEXT = {"event_title": "Gran Concierto", "venue_name": "Estadio Monumental", "buyer_name": "José Pérez",
            "order_code": "TQ-7K2M9", "organizer_name": "Producciones Sol",
@@ -26,7 +25,7 @@ def test_each_page_carries_its_ticket_and_the_qr_code_of_its_payload(buyer_name)
     for page, ticket in zip(drawn, context["tickets"], strict=True):
         text = page.extract_text()
         assert buyer_name in text and ticket["label"] in text and "sábado" in text
-        assert qr_modules_drawn(page) == qr_modules(segno.make(ticket["qr_payload"], error="m"))
+        assert scanned(qr_modules_drawn(page)) == [ticket["qr_payload"]]  # what a door scanner reads
     assert qr_modules_drawn(drawn[0]) != qr_modules_drawn(drawn[1])
 
 

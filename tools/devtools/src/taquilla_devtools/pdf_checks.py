@@ -1,8 +1,12 @@
 """What a test reads back from a PDF page: the QR code drawn on it as filled squares (`x y w h re f`, the way
-Taquilla's ticket PDFs draw one), module by module, to compare with the code a payload should give."""
+Taquilla's ticket PDFs draw one), module by module, and what a scanner reads from those modules (ZXing, a
+decoder independent of the encoder that drew them)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+import zxingcpp
 
 _FILLED_RECT = re.compile(rb"(-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (-?[\d.]+) re f\b")
 
@@ -25,6 +29,15 @@ def qr_modules_drawn(page) -> list[list[bool]]:
     return [[(r, c) in dark for c in range(size)] for r in range(size)]
 
 
-def qr_modules(code) -> list[list[bool]]:
-    """The same for a segno QR code (what the page should show)."""
-    return [[bool(cell) for cell in row] for row in code.matrix_iter(scale=1, border=0)]
+def scanned(modules: Sequence[Sequence[bool]], pixels: int = 4, quiet_zone: int = 4) -> list[str]:
+    """The texts a scanner reads from a QR code's modules (dark True) drawn at `pixels` a module with its
+    quiet zone: [the payload] for a good code, [] for one no scanner can read."""
+    size = (len(modules) + 2 * quiet_zone) * pixels
+    margin = b"\xff" * (quiet_zone * pixels)
+    lines = [b"\xff" * size] * (quiet_zone * pixels)
+    for row in modules:
+        line = margin + b"".join(b"\x00" * pixels if dark else b"\xff" * pixels for dark in row) + margin
+        lines += [line] * pixels
+    lines += [b"\xff" * size] * (quiet_zone * pixels)
+    image = memoryview(b"".join(lines)).cast("B", (size, size))
+    return [found.text for found in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]

@@ -2,8 +2,8 @@
 
 Made for every completed order, so it is made cheaply: text that Latin-1 can write (most names and events here)
 is set in the PDF's built-in Helvetica, and the DejaVu font (parsed, then subset into the file: a few tens of
-milliseconds) is embedded only when some text needs it; the QR code is drawn as vector squares, one per run of
-dark modules, instead of a PNG encoded and decoded again.
+milliseconds) is embedded only when some text needs it; the QR code is encoded by Taquilla's own fast encoder
+and drawn as vector squares (taquilla_documents).
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import base64
 import logging
 from pathlib import Path
 
-import segno
 from fpdf import FPDF
+from taquilla_documents import draw_qr
 
 from ..domain.messages import Attachment
 
@@ -47,24 +47,6 @@ def _font(pdf: FPDF, texts: list[str]) -> tuple[str, bool]:
     return "helvetica", False  # no Unicode font on this machine: what Latin-1 cannot write becomes "?"
 
 
-def _qr(pdf: FPDF, payload: str, x: float, y: float, size: float) -> None:
-    """The QR code (with its quiet zone of 4 modules) in a `size` square at (x, y), in black squares."""
-    code = segno.make(payload, error="m")
-    rows = [list(row) for row in code.matrix_iter(scale=1, border=4)]
-    module = size / len(rows)
-    pdf.set_fill_color(0, 0, 0)
-    for r, row in enumerate(rows):
-        c = 0
-        while c < len(row):
-            if not row[c]:
-                c += 1
-                continue
-            start = c
-            while c < len(row) and row[c]:
-                c += 1
-            pdf.rect(x + start * module, y + r * module, (c - start) * module, module, style="F")
-
-
 def tickets_pdf(context: dict, language: str, when: str) -> bytes:
     labels = _LABELS.get(language, _LABELS["es"])
     pdf = FPDF(format="A4")
@@ -93,7 +75,7 @@ def tickets_pdf(context: dict, language: str, when: str) -> bytes:
                              (labels["zone"], ticket["zone"]), (labels["holder"], context["buyer_name"]),
                              (labels["order"], context["order_code"])):
             pdf.multi_cell(0, 7, clean(f"{label}: {value}"), **_NEXT)
-        _qr(pdf, ticket["qr_payload"], x=55, y=95, size=100)
+        draw_qr(pdf, ticket["qr_payload"], x=55, y=95, size=100)
         pdf.set_xy(10, 200)
         pdf.set_font(family, size=11)
         pdf.multi_cell(0, 6, clean(labels["show"]), **_NEXT)

@@ -5,8 +5,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import segno
 from fpdf import FPDF
+from taquilla_documents import draw_qr
 
 UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 UNICODE_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
@@ -42,23 +42,6 @@ class _Pdf(FPDF):
         if not self.unicode:  # the core fonts know Latin-1 only
             text = text.encode("latin-1", "replace").decode("latin-1")
         self.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
-
-
-def draw_qr(pdf: FPDF, payload: str, x: float, y: float, size: float) -> None:
-    code = segno.make(payload, error="m", micro=False)
-    rows = [list(row) for row in code.matrix_iter(scale=1, border=4)]
-    module = size / len(rows)
-    pdf.set_fill_color(0, 0, 0)
-    for r, row in enumerate(rows):
-        c = 0
-        while c < len(row):  # one rectangle per run of dark modules
-            if row[c]:
-                start = c
-                while c < len(row) and row[c]:
-                    c += 1
-                pdf.rect(x + start * module, y + r * module, (c - start) * module, module, style="F")
-            else:
-                c += 1
 
 
 def ticket_pdf(ticket, organizer) -> bytes:
