@@ -2,12 +2,10 @@
 decoded again."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from fpdf import FPDF
+from fpdf.enums import RenderStyle
 
 from . import qr
-
-if TYPE_CHECKING:
-    from fpdf import FPDF
 
 QUIET_ZONE = 4  # modules of light margin on every side, as the standard asks of scanners' surroundings
 
@@ -19,6 +17,7 @@ def draw_qr(pdf: FPDF, payload: str, x: float, y: float, size: float) -> qr.QrCo
     module = size / (code.size + 2 * QUIET_ZONE)
     left, top = x + QUIET_ZONE * module, y + QUIET_ZONE * module
     pdf.set_fill_color(0, 0, 0)
+    fill = RenderStyle.F  # the enum itself: fpdf looks a string style up again on every rectangle
     for row, column, length in code.dark_runs():
-        pdf.rect(left + column * module, top + row * module, length * module, module, style="F")
+        pdf.rect(left + column * module, top + row * module, length * module, module, style=fill)
     return code
