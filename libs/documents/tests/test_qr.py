@@ -47,6 +47,8 @@ def test_the_largest_version_reads_back_and_too_much_data_is_refused():
     assert scan(code.rows) == [payload]
     with pytest.raises(ValueError, match="do not fit"):
         make(payload + "x")
+    with pytest.raises(ValueError, match="unknown error correction level"):
+        make("x", error="Z")
 
 
 def test_the_error_correction_reads_a_damaged_code_and_spare_room_buys_a_stronger_level():
