@@ -18,7 +18,9 @@ tickets), failures by reason, and the audit after the drain, read from the servi
 oversold units (a unit sold to two orders, or sold units that no completed order accounts for),
 completed orders without exactly one invoice or with a ticket count unlike their unit count, fiscal
 numbers not exactly 1..N, orders left in a non-final state. Also the CPU each service's processes
-used per completed purchase (read from /proc, so it stays meaningful when the machine is shared).
+used per completed purchase (read from /proc, so it stays meaningful when the machine is shared),
+counted until every completed order's confirmation email (with its tickets PDF) has been sent: that
+work trails the purchases, and a window that closed at the last completion left part of it out.
 Writes bench/results/flash-sale-<time>.json.
 """
 from __future__ import annotations
@@ -42,7 +44,7 @@ from pathlib import Path
 
 import httpx
 from benchlib import cpu_seconds_of, each_run, latency_figures, spread, write_result
-from taquilla_devtools.audit import FINAL, audit, audit_problems
+from taquilla_devtools.audit import FINAL, audit, audit_problems, scoped
 from taquilla_devtools.platform import run_platform
 from taquilla_devtools.services import DEMO_ADMIN, SERVICES
 from taquilla_devtools.testing import free_platform_ports, retry_while, test_layout
@@ -236,6 +238,19 @@ async def mail_sink() -> AsyncIterator[tuple[int, int]]:
             await process.wait()
 
 
+async def confirmations_sent(layout, tenant: str, orders: int, timeout: float = 600) -> float | None:
+    """Waits until notifications has sent the confirmation of `orders` orders; the seconds that took after
+    the last purchase completed (None if they were not all sent within `timeout`)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        (row,) = await scoped(layout, "notifications", tenant, "SELECT count(*) AS sent FROM notification_messages "
+                              "WHERE template = 'order_confirmation' AND status IN ('sent', 'delivered')")
+        if row["sent"] >= orders:
+            return round(time.perf_counter() - started, 1)
+        await asyncio.sleep(0.5)
+    return None
+
+
 async def one_run(args, run: int) -> dict:
     async with mail_sink() as (smtp_port, sink_pid):
         return await _one_run(args, run, smtp_port, sink_pid)
@@ -261,6 +276,7 @@ async def _one_run(args, run: int, smtp_port: int, sink_pid: int) -> dict:
             cpu_before = services_cpu(platform) | {"mail sink": cpu_seconds_of(sink_pid)}
             await asyncio.gather(*(buyer_loop(api, fans, event, stats, random.Random(rng.random()), args.seat_share)
                                    for _ in range(args.buyers)))
+            confirmations_lag = await confirmations_sent(layout, organizer["tenant_id"], stats.completed)
             cpu_after = services_cpu(platform) | {"mail sink": cpu_seconds_of(sink_pid)}
             checked = await audit(layout, organizer["tenant_id"], event["sessions"][0]["id"])
     elapsed = (stats.last_completion or time.perf_counter()) - (stats.first_order or time.perf_counter())
@@ -277,6 +293,7 @@ async def _one_run(args, run: int, smtp_port: int, sink_pid: int) -> dict:
         "service_cpu_ms_per_purchase_total": round(sum(per_purchase.values()), 1),
         "requests_per_purchase": {kind: round(n / max(stats.completed, 1), 1) for kind, n in stats.requests.items()},
         "failures": dict(stats.failures), "audit": checked,
+        "confirmations_sent_seconds_after_last_completion": confirmations_lag,
     }
 
 
