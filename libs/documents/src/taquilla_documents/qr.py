@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from operator import itemgetter
 
 from segno import consts
@@ -77,9 +77,9 @@ def make(payload: str | bytes, error: str = "M") -> QrCode:
         layout.data_modules, "0")
     by_rows, by_cols = "".join(layout.row_order(source)), "".join(layout.col_order(source))
     symbol, transposed = int(by_rows, 2), int(by_cols, 2)
-    best = min(range(8), key=lambda mask: _penalty(symbol ^ _masks(version, mask)[0],
-                                                   transposed ^ _masks(version, mask)[1], size))
-    masked = format(symbol ^ _masks(version, best)[0], f"0{size * size}b")
+    masks = [_masks(version, mask) for mask in range(8)]
+    best = min(range(8), key=lambda mask: _penalty(symbol ^ masks[mask][0], transposed ^ masks[mask][1], size))
+    masked = format(symbol ^ masks[best][0], f"0{size * size}b")
     matrix = [bytearray(masked[k:k + size], "ascii") for k in range(0, size * size, size)]
     _add_format_and_version(matrix, version, level, best)
     return QrCode(version, error, best, tuple(row.decode("ascii") for row in matrix))
@@ -176,23 +176,19 @@ class _Layout:
     data_modules: int  # how many modules the message's bits (and the remainder bits) fill
     row_order: Callable  # source -> modules row by row, source being `patterns` then the message's bits
     col_order: Callable  # the same, column by column
-    data_rows: tuple[int, ...]  # 1 where a data module is (what a mask may change); column 0 the highest bit
+    data_region: str  # every module row by row, "1" where a data module is (what a mask may change)
 
 
-@lru_cache(maxsize=40)
+@cache
 def _layout(version: int) -> _Layout:
     size = 17 + 4 * version
     grid = [[None] * size for _ in range(size)]  # None: a data module
-
-    def put(i, j, value):
-        grid[i][j] = value
-
     for top, left in ((0, 0), (0, size - 7), (size - 7, 0)):  # finders and their separators
         for i in range(-1, 8):
             for j in range(-1, 8):
                 if 0 <= top + i < size and 0 <= left + j < size:
                     ring = max(abs(i - 3), abs(j - 3))
-                    put(top + i, left + j, int(ring != 2 and ring != 4))
+                    grid[top + i][left + j] = int(ring != 2 and ring != 4)
     if version >= 2:
         centres = consts.ALIGNMENT_POS[version - 2]
         for ci in centres:
@@ -201,23 +197,20 @@ def _layout(version: int) -> _Layout:
                     continue
                 for i in range(-2, 3):
                     for j in range(-2, 3):
-                        put(ci + i, cj + j, int(max(abs(i), abs(j)) != 1))
+                        grid[ci + i][cj + j] = int(max(abs(i), abs(j)) != 1)
     for k in range(8, size - 8):  # timing patterns
-        put(6, k, int(k % 2 == 0))
-        put(k, 6, int(k % 2 == 0))
+        grid[6][k] = grid[k][6] = int(k % 2 == 0)
     for k in range(9):  # format areas, light while the masks are scored; the dark module too
         if grid[8][k] is None:
-            put(8, k, 0)
+            grid[8][k] = 0
         if grid[k][8] is None:
-            put(k, 8, 0)
+            grid[k][8] = 0
     for k in range(8):
-        put(8, size - 1 - k, 0)
-        put(size - 1 - k, 8, 0)
+        grid[8][size - 1 - k] = grid[size - 1 - k][8] = 0
     if version >= 7:  # version areas
         for i in range(6):
             for j in range(size - 11, size - 8):
-                put(i, j, 0)
-                put(j, i, 0)
+                grid[i][j] = grid[j][i] = 0
     positions = []
     upwards = True
     right = size - 1
@@ -237,9 +230,9 @@ def _layout(version: int) -> _Layout:
     for k, (i, j) in enumerate(positions):
         source_of[i * size + j] = flat + k
     patterns = "".join("1" if v == 1 else "0" for row in grid for v in row)
-    data_rows = tuple(int("".join("1" if v is None else "0" for v in row), 2) for row in grid)
+    data_region = "".join("1" if v is None else "0" for row in grid for v in row)
     return _Layout(size, patterns, len(positions), itemgetter(*source_of),
-                   itemgetter(*(source_of[i * size + j] for j in range(size) for i in range(size))), data_rows)
+                   itemgetter(*(source_of[i * size + j] for j in range(size) for i in range(size))), data_region)
 
 
 _MASK_RULES = (lambda i, j: (i + j) % 2 == 0, lambda i, j: i % 2 == 0, lambda i, j: j % 3 == 0,
@@ -253,7 +246,7 @@ def _masks(version: int, mask: int) -> tuple[int, int]:
     """The mask's modules within the data region, row by row and column by column, as one integer each."""
     layout = _layout(version)
     size, rule = layout.size, _MASK_RULES[mask]
-    cells = [["1" if layout.data_rows[i] >> (size - 1 - j) & 1 and rule(i, j) else "0" for j in range(size)]
+    cells = [["1" if layout.data_region[i * size + j] == "1" and rule(i, j) else "0" for j in range(size)]
              for i in range(size)]
     return (int("".join(c for row in cells for c in row), 2),
             int("".join(cells[i][j] for j in range(size) for i in range(size)), 2))
@@ -319,7 +312,7 @@ def _add_format_and_version(matrix: list[bytearray], version: int, level: int, m
         if i == 6:
             offset = 1
         matrix[i + offset][8] = vbit
-        matrix[8][i + (offset if i >= 6 else 0)] = hbit
+        matrix[8][i + offset] = hbit
         matrix[8][size - 1 - i] = vbit
         matrix[size - 1 - i][8] = hbit
     matrix[size - 8][8] = dark
