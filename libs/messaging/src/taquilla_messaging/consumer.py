@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -29,7 +30,8 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobus
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode, get_current_span
 from prometheus_client import Counter
 from pydantic import ValidationError
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from taquilla_contracts import Envelope, Message
 
@@ -102,14 +104,23 @@ class Subscriptions:
 
 async def claim_inbox_many(session: AsyncSession, tables: MessagingTables, consumer: str,
                            envelopes: list[Envelope]) -> set[uuid.UUID]:
-    """The ids of those messages this consumer sees for the first time, in one statement."""
-    result = await session.execute(
-        insert(tables.inbox)
-        .values([{"consumer": consumer, "message_id": e.id, "message_type": e.type} for e in envelopes])
-        .on_conflict_do_nothing()
-        .returning(tables.inbox.c.message_id)
-    )
+    """The ids of those messages this consumer sees for the first time, in one statement.
+
+    The ids and types go as two arrays: one SQL text whatever the batch's size, so SQLAlchemy compiles it
+    once (a multi-row VALUES is compiled again on every call) and asyncpg prepares it once per connection."""
+    result = await session.execute(_claim_statement(tables), {
+        "consumer": consumer, "ids": [e.id for e in envelopes], "types": [e.type for e in envelopes]})
     return set(result.scalars())
+
+
+@functools.cache
+def _claim_statement(tables: MessagingTables):
+    inbox = tables.inbox
+    rows = select(bindparam("consumer", type_=inbox.c.consumer.type),
+                  func.unnest(bindparam("ids", type_=ARRAY(inbox.c.message_id.type))),
+                  func.unnest(bindparam("types", type_=ARRAY(inbox.c.message_type.type))))
+    return (insert(inbox).from_select(["consumer", "message_id", "message_type"], rows)
+            .on_conflict_do_nothing().returning(inbox.c.message_id))
 
 
 async def claim_inbox(session: AsyncSession, tables: MessagingTables, consumer: str, envelope: Envelope) -> bool:
