@@ -3,7 +3,7 @@
 Made for every completed order, so it is made cheaply: text that Latin-1 can write (most names and events here)
 is set in the PDF's built-in Helvetica, and the DejaVu font (parsed, then subset into the file: a few tens of
 milliseconds) is embedded only when some text needs it; the QR code is encoded by Taquilla's own fast encoder
-and drawn as vector squares (taquilla_documents).
+and drawn as vector squares, and the text is set one cell a line (taquilla_documents).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 
 from fpdf import FPDF
-from taquilla_documents import draw_qr
+from taquilla_documents import draw_qr, write_text
 
 from ..domain.messages import Attachment
 
@@ -21,7 +21,6 @@ log = logging.getLogger("taquilla.notifications.pdf")
 _FONT_PATHS = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
                Path("/usr/share/fonts/TTF/DejaVuSans.ttf"),
                Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"))
-_NEXT = {"new_x": "LMARGIN", "new_y": "NEXT"}  # each line starts again at the left margin
 _LABELS = {"es": {"order": "Pedido", "zone": "Zona", "holder": "Titular", "ticket": "Entrada", "of": "de",
                   "show": "Presenta este código QR en la puerta."},
            "en": {"order": "Order", "zone": "Zone", "holder": "Holder", "ticket": "Ticket", "of": "of",
@@ -65,22 +64,22 @@ def tickets_pdf(context: dict, language: str, when: str) -> bytes:
     for number, ticket in enumerate(tickets, start=1):
         pdf.add_page()
         pdf.set_font(family, size=20)
-        pdf.multi_cell(0, 10, clean(context["event_title"]), **_NEXT)
+        write_text(pdf, 10, clean(context["event_title"]))
         pdf.set_font(family, size=12)
-        pdf.multi_cell(0, 7, clean(when), **_NEXT)
+        write_text(pdf, 7, clean(when))
         if context.get("venue_name"):
-            pdf.multi_cell(0, 7, clean(context["venue_name"]), **_NEXT)
+            write_text(pdf, 7, clean(context["venue_name"]))
         pdf.ln(4)
         for label, value in ((labels["ticket"], f"{ticket['label']} ({number} {labels['of']} {len(tickets)})"),
                              (labels["zone"], ticket["zone"]), (labels["holder"], context["buyer_name"]),
                              (labels["order"], context["order_code"])):
-            pdf.multi_cell(0, 7, clean(f"{label}: {value}"), **_NEXT)
+            write_text(pdf, 7, clean(f"{label}: {value}"))
         draw_qr(pdf, ticket["qr_payload"], x=55, y=95, size=100)
         pdf.set_xy(10, 200)
         pdf.set_font(family, size=11)
-        pdf.multi_cell(0, 6, clean(labels["show"]), **_NEXT)
+        write_text(pdf, 6, clean(labels["show"]))
         pdf.set_font(family, size=7)
-        pdf.multi_cell(0, 4, clean(ticket["qr_payload"]), **_NEXT)
+        write_text(pdf, 4, clean(ticket["qr_payload"]))
         if context.get("organizer_name"):
             pdf.set_xy(10, 280)
             pdf.set_font(family, size=9)

@@ -6,7 +6,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fpdf import FPDF
-from taquilla_documents import draw_qr
+from taquilla_documents import draw_qr, write_text
 
 UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 UNICODE_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
@@ -41,7 +41,7 @@ class _Pdf(FPDF):
         self.use(size, bold)
         if not self.unicode:  # the core fonts know Latin-1 only
             text = text.encode("latin-1", "replace").decode("latin-1")
-        self.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+        write_text(self, height, text)
 
 
 def ticket_pdf(ticket, organizer) -> bytes:
