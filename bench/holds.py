@@ -38,11 +38,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import grpc
 from benchlib import cpu_seconds_of, percentile, spread_text
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from taquilla.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from taquilla_contracts import Envelope
 from taquilla_contracts.catalog import EventPublished, SeatMapPublished, SeatOnSale, SessionOnSale, ZoneOnSale
@@ -223,14 +221,7 @@ async def one_run(args, run: int) -> dict:
                 return (await uow.session.execute(text("SELECT count(*) FROM sellable_units"))).scalar_one() \
                     >= expected or None
 
-        await eventually(units_ready, timeout=300)
-        # Statistics for the new rows, as autovacuum gives a table whose units went in before the on-sale;
-        # it leaves the tables with a handful of rows (events, zones) and the empty ones (holds) unanalysed.
-        # (The owner role may ANALYZE; the service's role may not.)
-        owner = await asyncpg.connect(make_url(inv.layout.env("inventory")["INVENTORY_DB__MIGRATION_URL"])
-                                      .set(drivername="postgresql").render_as_string(hide_password=False))
-        await owner.execute("ANALYZE sellable_units")
-        await owner.close()
+        await eventually(units_ready, timeout=300)  # (the worker had the units' table analysed as they went in)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **inv.layout.env("inventory"),
                "INVENTORY_GRPC__PORT": str(port), "INVENTORY_GRPC_REUSE_PORT": str(args.server_processes > 1).lower(),
                "INVENTORY_GRPC_HOLD_CONNECTIONS": str(args.hold_connections)}

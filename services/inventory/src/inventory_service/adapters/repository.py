@@ -35,3 +35,11 @@ async def load_hold(session: AsyncSession, hold_id: uuid.UUID, *, lock: bool = F
                 owner_id=row.owner_id, status=HoldStatus(row.status), expires_at=row.expires_at,
                 units=tuple(HeldUnit(u.unit_id, u.zone_id, u.label, u.seat_id, u.row_label, u.seat_number)
                             for u in taken))
+
+
+async def units_added(session: AsyncSession, count: int) -> None:
+    """`count` units were just created or changed in bulk (an event's or a seat map's): have the units' table
+    analysed now when that is a tenth of it or more (migration 0005), so that the hold statements' kept plans
+    are made again, on commit, for the table as it is and not as it was when they were first made."""
+    if count > 0:
+        await session.execute(select(func.refresh_unit_statistics(count)))

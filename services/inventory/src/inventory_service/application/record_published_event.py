@@ -16,6 +16,7 @@ from taquilla_contracts.catalog import EventPublished
 from taquilla_messaging import PermanentError
 
 from ..adapters.availability_feed import announce_change
+from ..adapters.repository import units_added
 from ..adapters.tables import events, sessions, units, zones
 from ..domain.holds import UnitStatus, label_width
 
@@ -50,6 +51,7 @@ async def record_event(session: AsyncSession, tenant_id: uuid.UUID, event: Event
                   "capacity": max(zone.capacity, 0), "position": position}
         await session.execute(insert(zones).values(tenant_id=tenant_id, zone_id=zone.zone_id, **values)
                               .on_conflict_do_update(index_elements=[zones.c.tenant_id, zones.c.zone_id], set_=values))
+    added = 0
     for show in event.sessions:
         await session.execute(
             insert(sessions).values(tenant_id=tenant_id, session_id=show.session_id, event_id=event.event_id,
@@ -61,13 +63,14 @@ async def record_event(session: AsyncSession, tenant_id: uuid.UUID, event: Event
             if zone.kind == "numbered":
                 continue  # its units are its seats, created from catalog.seat_map.published
             capacity = max(zone.capacity, 0)
-            await session.execute(CREATE_UNITS, {
+            added += (await session.execute(CREATE_UNITS, {
                 "tenant_id": str(tenant_id), "session_id": str(show.session_id), "zone_id": str(zone.zone_id),
                 "prefix": f"{zone.name[:200]}-", "width": label_width(capacity), "capacity": capacity,
-            })
+            })).rowcount
             await session.execute(units.delete().where(
                 units.c.tenant_id == tenant_id, units.c.session_id == show.session_id,
                 units.c.zone_id == zone.zone_id, units.c.position > capacity,
                 units.c.status == UnitStatus.AVAILABLE.value,
             ))
+    await units_added(session, added)
     await announce_change(session, [show.session_id for show in event.sessions])  # new zones, capacities

@@ -17,6 +17,7 @@ from taquilla_contracts.catalog import SeatMapPublished
 from taquilla_messaging import PermanentError
 
 from ..adapters.availability_feed import announce_change
+from ..adapters.repository import units_added
 from ..adapters.tables import zones
 from ..domain.seating import best_point
 
@@ -73,8 +74,10 @@ async def record_seat_map(session: AsyncSession, tenant_id, seat_map: SeatMapPub
         "xs": [float(s.x) for s in seats], "ys": [float(s.y) for s in seats],
         "tables": [s.table is not None for s in seats],
     }
+    added = 0
     for session_id in seat_map.session_ids:
         where = {"tenant_id": str(tenant_id), "session_id": str(session_id), "zone_id": str(seat_map.zone_id)}
-        await session.execute(UPSERT_SEATS, where | columns)
+        added += (await session.execute(UPSERT_SEATS, where | columns)).rowcount
         await session.execute(WITHDRAW_MISSING, where | {"seat_ids": columns["seat_ids"]})
+    await units_added(session, added)
     await announce_change(session, seat_map.session_ids)
