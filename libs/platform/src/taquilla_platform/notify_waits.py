@@ -8,6 +8,10 @@ notification. While that connection is down (it is tried again at most every RET
 drops, so none sleeps through a change it could not hear of.
 
     value = await notifications.wait_for(key, read, done, seconds)  # read() again after each change of `key`
+
+A notification may say what changed after the key (`notify(session, channel, key, detail)`, sent as "key detail"):
+a waiter that knows which changes can make it done (`worth_reading`) reads again only for those, and once more
+at its deadline if it let others pass, so what it returns is never older than the last change it heard of.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import asyncpg
@@ -33,9 +38,34 @@ T = TypeVar("T")
 REREAD_SECONDS = 1.0  # how often a waiter reads again while its process cannot LISTEN
 
 
-async def notify(session: AsyncSession, channel: str, key: Key) -> None:
-    """Tell every process listening on `channel`, when this transaction commits, that `key` changed."""
-    await session.execute(text("SELECT pg_notify(:channel, :key)"), {"channel": channel, "key": str(key)})
+async def notify(session: AsyncSession, channel: str, key: Key, detail: str | None = None) -> None:
+    """Tell every process listening on `channel`, when this transaction commits, that `key` changed (and how)."""
+    await session.execute(text("SELECT pg_notify(:channel, :payload)"),
+                          {"channel": channel, "payload": payload(key, detail)})
+
+
+def payload(key: Key, detail: str | None = None) -> str:
+    """What a notification of `key` carries: the key, then what changed if said (keys hold no space)."""
+    key = str(key)
+    if " " in key:
+        raise ValueError(f"a notification key holds no space: {key!r}")
+    return key if detail is None else f"{key} {detail}"
+
+
+@dataclass(eq=False)
+class Waiter:
+    """One waiter on one key: `changed` is set when a notification of the key may make it done (every one,
+    without `worth_reading`); `missed` says one came that it let pass."""
+
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    worth_reading: Callable[[str], bool] | None = None
+    missed: bool = False
+
+    def heard(self, detail: str) -> None:
+        if detail and self.worth_reading is not None and not self.worth_reading(detail):
+            self.missed = True
+        else:
+            self.changed.set()
 
 
 class KeyedNotifications:
@@ -44,7 +74,7 @@ class KeyedNotifications:
     def __init__(self, database_url: str, channel: str):
         self.database_url = database_url
         self.channel = channel
-        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._waiters: dict[str, set[Waiter]] = {}
         self._connection: asyncpg.Connection | None = None
         self._connecting: asyncio.Task | None = None
         self._last_attempt = float("-inf")
@@ -62,36 +92,41 @@ class KeyedNotifications:
         return False
 
     @contextlib.contextmanager
-    def watching(self, key: Key) -> Iterator[asyncio.Event]:
-        """An event set whenever `key` is notified (or the LISTEN connection comes up or goes down)."""
+    def watching(self, key: Key, worth_reading: Callable[[str], bool] | None = None) -> Iterator[Waiter]:
+        """A waiter whose event is set whenever `key` is notified with a detail `worth_reading` (or none), and
+        when the LISTEN connection comes up or goes down."""
         key = str(key)
-        changed = asyncio.Event()
-        self._waiters.setdefault(key, set()).add(changed)
+        waiter = Waiter(worth_reading=worth_reading)
+        self._waiters.setdefault(key, set()).add(waiter)
         try:
-            yield changed
+            yield waiter
         finally:
             waiters = self._waiters.get(key, set())
-            waiters.discard(changed)
+            waiters.discard(waiter)
             if not waiters:
                 self._waiters.pop(key, None)
 
     async def wait_for(self, key: Key, read: Callable[[], Awaitable[T]], done: Callable[[T], bool],
-                       seconds: float) -> T:
+                       seconds: float, *, worth_reading: Callable[[str], bool] | None = None) -> T:
         """`read()` until `done` says its value will do or `seconds` have passed (the last value either way); read
-        again after each notification of `key` (each REREAD_SECONDS while not listening). Nothing is held between
-        reads: `read` opens and closes its own transaction."""
+        again after each notification of `key` whose detail is `worth_reading` (each REREAD_SECONDS while not
+        listening), and at the deadline if one was let pass. Nothing is held between reads: `read` opens and
+        closes its own transaction."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
-        with self.watching(key) as changed:
+        with self.watching(key, worth_reading) as waiter:
             while True:
                 listening = self.listening()  # asked before the read: a change committed after the read wakes us
-                changed.clear()
+                waiter.changed.clear()
+                waiter.missed = False
                 value = await read()
                 left = deadline - loop.time()
-                if done(value) or left <= 0:
+                if done(value):
                     return value
+                if left <= 0:
+                    return await read() if waiter.missed else value
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), left if listening else min(left, REREAD_SECONDS))
+                    await asyncio.wait_for(waiter.changed.wait(), left if listening else min(left, REREAD_SECONDS))
 
     def waiters(self, key: Key) -> int:
         """How many waiters of this process watch `key` now."""
@@ -125,8 +160,9 @@ class KeyedNotifications:
         self._wake_all()  # waiters that were re-reading on a timer read once more, now that a change wakes them
 
     def _on_notify(self, _connection, _pid, _channel, payload: str) -> None:
-        for changed in self._waiters.get(payload, ()):
-            changed.set()
+        key, _, detail = payload.partition(" ")
+        for waiter in self._waiters.get(key, ()):
+            waiter.heard(detail)
 
     def _on_lost(self, connection) -> None:
         if connection is self._connection:
@@ -136,5 +172,5 @@ class KeyedNotifications:
 
     def _wake_all(self) -> None:
         for waiters in self._waiters.values():
-            for changed in waiters:
-                changed.set()
+            for waiter in waiters:
+                waiter.changed.set()

@@ -56,14 +56,23 @@ SETTLED_STATES = FINAL_STATES | {SagaState.REFUND_REQUIRED}  # a waiting buyer h
 
 async def wait_for_order(db, changes: OrderChanges, order_id: uuid.UUID, wait_seconds: float,
                          may_see: Callable[[dict], bool]) -> dict | None:
-    """The order once its saga is settled, or as it is after `wait_seconds`; read again after each move of its
-    saga, holding no database connection in between. At once when there is no such order or `may_see` refuses it."""
+    """The order once its saga is settled, or as it is after `wait_seconds`; read again when its saga moves to a
+    settled state (each move says which), holding no database connection in between. At once when there is no
+    such order or `may_see` refuses it."""
     async def read() -> dict | None:
         async with db.unit_of_work(system=True) as uow:
             return await find_order(uow.session, order_id)
 
     return await changes.wait_for(order_id, read, lambda order: order is None or not may_see(order)
-                                  or SagaState(order["saga_state"]) in SETTLED_STATES, wait_seconds)
+                                  or SagaState(order["saga_state"]) in SETTLED_STATES, wait_seconds,
+                                  worth_reading=_settles)
+
+
+def _settles(state: str) -> bool:
+    try:
+        return SagaState(state) in SETTLED_STATES
+    except ValueError:  # a state this process does not know yet (a newer version moved it): read and see
+        return True
 
 
 async def buyer_orders(session, buyer_user_id: uuid.UUID, limit: int) -> list[dict]:

@@ -87,7 +87,8 @@ class SagaContext:
     async def move_to(self, state: SagaState, note: str | None = None) -> None:
         await self.uow.session.execute(  # its NOTIFY wakes requests waiting on this order, on commit
             update(purchase_sagas).where(purchase_sagas.c.order_id == self.order.id)
-            .values(state=state, step_attempts=0, updated_at=func.now()).returning(move_announcement(self.order.id)))
+            .values(state=state, step_attempts=0, updated_at=func.now())
+            .returning(move_announcement(self.order.id, state.value)))
         cause = self.cause.type if self.cause else self.origin
         await record_transition(self.uow, self.tenant_id, self.order.id, self.state, state, cause,
                                 self.cause.id if self.cause else None, note)
