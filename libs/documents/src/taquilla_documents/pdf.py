@@ -1,6 +1,8 @@
-"""A QR code drawn into a PDF as vector squares: sharp at any size, and cheaper than a PNG encoded and
-decoded again."""
+"""What a ticket page draws: its QR code as vector squares (sharp at any size, and cheaper than a PNG encoded
+and decoded again), and its text one cell a line."""
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from fpdf import FPDF
 from fpdf.enums import RenderStyle
@@ -36,7 +38,7 @@ def write_text(pdf: FPDF, height: float, text: str) -> None:
         pdf.cell(0, height, line, new_x="LMARGIN" if i == len(lines) - 1 else "LEFT", new_y="NEXT")
 
 
-def text_lines(text: str, room: float, width) -> list[str]:
+def text_lines(text: str, room: float, width: Callable[[str], float]) -> list[str]:
     """`text` broken into lines no wider than `room` by `width` (a line's width): greedily between words,
     inside a word only when the word alone is wider than a line; a line break in the text is kept (one at the
     very end ends the last line, as in multi_cell)."""
@@ -62,7 +64,7 @@ def text_lines(text: str, room: float, width) -> list[str]:
     return lines
 
 
-def _longest_fitting(word: str, room: float, width) -> int:
+def _longest_fitting(word: str, room: float, width: Callable[[str], float]) -> int:
     """How many of `word`'s first characters fit in `room` (at least one: a line never stays empty)."""
     low, high = 1, len(word) - 1  # word[:low] is kept even if it does not fit; word itself does not
     while low < high:

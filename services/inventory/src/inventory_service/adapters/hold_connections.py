@@ -37,8 +37,9 @@ class HoldConnections:
         # (a new database's first on-sale), it would scan the table that grows by a thousand rows a
         # second, here and in the foreign-key check of every hold_units row (measured: 2.5 ms a hold
         # after 14,000 holds). Every statement of this pool looks rows up by an index, so sequential
-        # scans are ruled out for it. Every connection is opened at start: the first second of an on-sale
-        # does not wait for them.
+        # scans are ruled out for it; and the worker has the units' table analysed as an event's units go in
+        # (migration 0005), which makes the kept plans again for the table as it then is. Every connection is
+        # opened at start: the first second of an on-sale does not wait for them.
         return cls(await asyncpg.create_pool(dsn, min_size=size, max_size=size, reset=_keep, init=prepare,
                                              server_settings={"plan_cache_mode": "force_generic_plan",
                                                               "enable_seqscan": "off"}))
